@@ -1,0 +1,1 @@
+"""The autograd core: Tensor, Function, the backward engine, grad modes and GradientTape."""

@@ -1,0 +1,73 @@
+"""``GradientTape``: TensorFlow's way of asking for gradients, on top of the same engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchnet.autograd.config import Config
+from scratchnet.autograd.engine import run_backward
+from scratchnet.autograd.tensor import Tensor
+
+
+class GradientTape:
+    """Record operations inside ``with`` and differentiate them afterwards.
+
+    >>> x = sn.Variable(3.0)
+    >>> with sn.GradientTape() as tape:
+    ...     y = x * x
+    >>> tape.gradient(y, x)   # 2x
+    tensor(6.)
+
+    Trainable ``sn.Variable``s (and any tensor that requires grad) are watched automatically;
+    ``tape.watch(t)`` watches a constant for the duration of the tape. ``gradient`` returns the
+    gradients in the structure of ``sources``, with ``None`` for a source the target does not depend
+    on, and does not touch ``.grad``. A tape can be asked once unless ``persistent=True``.
+    """
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = persistent
+        self._watched: list[Tensor] = []
+        self._used = False
+        self._previous_grad_mode = True
+
+    def __enter__(self) -> GradientTape:
+        self._previous_grad_mode = Config.grad_enabled
+        Config.grad_enabled = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        Config.grad_enabled = self._previous_grad_mode
+        for tensor in self._watched:
+            tensor.requires_grad = False
+
+    def watch(self, tensor: Any) -> None:
+        """Track gradients for ``tensor`` (or each tensor in a list) from now on."""
+        for item in tensor if isinstance(tensor, (list, tuple)) else [tensor]:
+            if not item.requires_grad:
+                item.requires_grad = True
+                self._watched.append(item)
+
+    def gradient(self, target: Tensor, sources: Any, output_gradients: Any = None) -> Any:
+        """d(target)/d(source) for each source, in the structure of ``sources``.
+
+        A non-scalar target is summed first, as TensorFlow does (or weighted by
+        ``output_gradients``).
+        """
+        if self._used and not self.persistent:
+            raise RuntimeError("a non-persistent GradientTape can compute gradients only once; "
+                               "use GradientTape(persistent=True)")
+        self._used = True
+        flat = list(sources) if isinstance(sources, (list, tuple)) else [sources]
+        if not target.requires_grad:
+            grads: list[Tensor | None] = [None] * len(flat)
+        else:
+            seed = output_gradients
+            if seed is None and target.size != 1:
+                seed = Tensor.wrap(np.ones(target.shape, dtype=target.dtype))
+            grads = run_backward(target, seed, retain_graph=self.persistent, sources=flat)
+        if isinstance(sources, tuple):
+            return tuple(grads)
+        return grads if isinstance(sources, list) else grads[0]
+

@@ -1,0 +1,242 @@
+"""The Tensor: an array plus what autograd needs to know about it.
+
+A Tensor wraps a NumPy array (``tensor.array``). When an op's inputs require gradients, the
+output remembers the ``Function`` that made it (``creator``), and ``backward()`` walks those links
+in reverse. Arithmetic operators and methods such as ``sum`` or ``reshape`` are installed on this
+class by ``scratchnet.ops.methods``, next to the ops that implement them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scratchnet import backend
+from scratchnet.autograd.config import Config
+
+if TYPE_CHECKING:
+    from scratchnet.autograd.function import Function
+
+
+def _to_array(data: Any, dtype: np.dtype | None, copy: bool) -> np.ndarray:
+    """Convert user data to an array; Python floats become float32, NumPy dtypes are kept."""
+    if isinstance(data, Tensor):
+        data = data.array
+    if isinstance(data, np.ndarray):
+        array = data.astype(dtype) if dtype is not None and data.dtype != dtype else data
+        return array.copy() if copy and array is data else array
+    if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
+        data = [np.asarray(item) for item in data]
+    array = np.array(data, dtype=dtype)
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"cannot make a tensor from data of dtype {array.dtype} ({type(data).__name__})")
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(backend.DEFAULT_FLOAT)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it, for autograd.
+
+    >>> x = sn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("array", "grad", "_requires_grad", "creator", "output_index", "name",
+                 "non_differentiable_origin", "__weakref__")
+    __array_priority__ = 1000  # so that ``ndarray * tensor`` calls Tensor.__rmul__
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, *,
+                 copy: bool = False, name: str | None = None) -> None:
+        self.array: np.ndarray = _to_array(data, backend.resolve_dtype(dtype), copy)
+        self.grad: Tensor | None = None
+        self.creator: Function | None = None
+        self.output_index = 0
+        self.name = name
+        self.non_differentiable_origin: str | None = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def wrap(cls, array: np.ndarray) -> Tensor:
+        """A Tensor around an existing array, without copying or converting it (fast path)."""
+        tensor = object.__new__(Tensor)
+        tensor.array = array
+        tensor.grad = None
+        tensor._requires_grad = False
+        tensor.creator = None
+        tensor.output_index = 0
+        tensor.name = None
+        tensor.non_differentiable_origin = None
+        return tensor
+
+    # ---- properties -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor; only floating-point tensors may require them."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not backend.is_floating(self.array.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, this one is {self.array.dtype}")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return this tensor (as PyTorch)."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each axis."""
+        return self.array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of the values."""
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return self.array.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return self.array.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op that records a graph."""
+        return self.creator is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same values outside the graph (shares memory), as PyTorch's ``tensor.data``."""
+        return Tensor.wrap(self.array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.array = _to_array(value, None, copy=False)
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory with the tensor)."""
+        return self.array
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
+            return self.array.astype(dtype)
+        return self.array.copy() if copy else self.array
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.array.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.array.item()
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists."""
+        return self.array.tolist()
+
+    def cpu(self) -> Tensor:
+        """This tensor on the host: a no-op on the NumPy backend."""
+        return self
+
+    def detach(self) -> Tensor:
+        """A tensor with the same values (shared memory) that is cut off from the graph."""
+        return Tensor.wrap(self.array)
+
+    def __len__(self) -> int:
+        if self.array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.array)
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def __bool__(self) -> bool:
+        return bool(self.array)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        return int(self.array.__index__())
+
+    __hash__ = object.__hash__  # identity, so tensors can key dicts although == is elementwise
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.array, separator=", ", prefix="tensor(")
+        extras = []
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.array.dtype}")
+        if self.creator is not None:
+            extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ---- in-place initialisation (for weights; never recorded) -------------------------
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value`` in place."""
+        self.array[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to zero in place."""
+        self.array[...] = 0
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill in place with samples of N(mean, std²) from the global generator."""
+        self.array[...] = backend.generator().normal(mean, std, self.shape)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill in place with samples of U(a, b) from the global generator."""
+        self.array[...] = backend.generator().uniform(a, b, self.shape)
+        return self
+
+    def copy_(self, other: Any) -> Tensor:
+        """Copy the values of ``other`` (broadcast to this shape) into this tensor in place."""
+        self.array[...] = np.asarray(other)
+        return self
+
+    # ---- autograd ---------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is the gradient of some scalar with respect to this tensor; it may be left out
+        only when this tensor has one element. ``retain_graph`` keeps the graph for another
+        backward pass; ``create_graph`` records the backward pass itself, so that the gradients
+        can be differentiated again (it implies ``retain_graph``).
+        """
+        from scratchnet.autograd.engine import run_backward
+
+        run_backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+                     create_graph=create_graph)
+
+    def _check_can_backward(self) -> None:
+        """Raise a clear error when no gradient can flow from this tensor."""
+        if self._requires_grad:
+            return
+        if self.non_differentiable_origin is not None:
+            raise RuntimeError(
+                f"cannot differentiate: this tensor comes from '{self.non_differentiable_origin}', "
+                "which has no gradient (comparisons, argmax, argmin and casts to integers are not "
+                "differentiable)")
+        reason = "grad mode was off (sn.no_grad)" if not Config.grad_enabled else \
+            "none of the tensors it was computed from requires grad"
+        raise RuntimeError(f"this tensor does not require grad and has no creator: {reason}")

@@ -1,0 +1,170 @@
+"""Arithmetic: + - * / ** @ and negation, with NumPy broadcasting.
+
+Backward rules are written with Tensor operations, so they can be differentiated again; the
+engine reduces broadcast gradients back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchnet.autograd.function import Function
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.ops.convert import as_tensor
+
+
+class Add(Function):
+    """z = x + y;  dz/dx = 1, dz/dy = 1."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x + y
+
+    def backward(self, gz: Tensor) -> tuple[Tensor, Tensor]:
+        return gz, gz
+
+
+class Sub(Function):
+    """z = x - y;  dz/dx = 1, dz/dy = -1."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x - y
+
+    def backward(self, gz: Tensor) -> tuple[Tensor, Tensor | None]:
+        return gz, (-gz if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = x * y;  dz/dx = y, dz/dy = x."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = self.inputs
+        return (gz * y if self.needs_input_grad[0] else None,
+                gz * x if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y²."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x / y
+
+    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = self.inputs
+        gx = gz / y if self.needs_input_grad[0] else None
+        gy = -gz * x / (y * y) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, gz: Tensor) -> Tensor:
+        return -gz
+
+
+class Pow(Function):
+    """z = x ** y;  dz/dx = y·x^(y-1), dz/dy = z·log(x)."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x ** y
+
+    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        from scratchnet.ops.elementwise import log
+
+        x, y = self.inputs
+        gx = gz * y * x ** (y - 1) if self.needs_input_grad[0] else None
+        gy = gz * self.output() * log(x) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class MatMul(Function):
+    """z = x @ y (NumPy's matmul: batched, broadcast, 1-D operands promoted);
+    dz/dx = gz @ yᵀ, dz/dy = xᵀ @ gz."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.matmul(x, y)
+
+    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = self.inputs
+        # Promote 1-D operands to matrices as the forward did, then undo it on the gradients.
+        x2 = x.reshape(1, -1) if x.ndim == 1 else x
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+        gz2 = gz.reshape(batch + (x2.shape[-2], y2.shape[-1]))
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = matmul(gz2, y2.transpose(-1, -2))
+            gx = gx.sum_to(x2.shape).reshape(x.shape) if x.ndim == 1 else gx
+        if self.needs_input_grad[1]:
+            gy = matmul(x2.transpose(-1, -2), gz2)
+            gy = gy.sum_to(y2.shape).reshape(y.shape) if y.ndim == 1 else gy
+        return gx, gy
+
+
+def add(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x + y`` with broadcasting."""
+    x = as_tensor(x, y if isinstance(y, Tensor) else None)
+    return Add()(x, as_tensor(y, x))
+
+
+def sub(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x - y`` with broadcasting."""
+    x = as_tensor(x, y if isinstance(y, Tensor) else None)
+    return Sub()(x, as_tensor(y, x))
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x * y`` with broadcasting."""
+    x = as_tensor(x, y if isinstance(y, Tensor) else None)
+    return Mul()(x, as_tensor(y, x))
+
+
+def div(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x / y`` with broadcasting (true division)."""
+    x = as_tensor(x, y if isinstance(y, Tensor) else None)
+    return Div()(x, as_tensor(y, x))
+
+
+def neg(x: Any) -> Tensor:
+    """``-x``."""
+    return Neg()(as_tensor(x))
+
+
+def pow(x: Any, y: Any) -> Tensor:  # noqa: A001 - the operator's name
+    """Elementwise ``x ** y`` with broadcasting."""
+    x = as_tensor(x, y if isinstance(y, Tensor) else None)
+    return Pow()(x, as_tensor(y, x))
+
+
+def matmul(x: Any, y: Any) -> Tensor:
+    """Matrix product ``x @ y`` with NumPy's rules for batched and 1-D operands."""
+    x = as_tensor(x)
+    return MatMul()(x, as_tensor(y, x))
+
+
+def rsub(x: Tensor, y: Any) -> Tensor:
+    """``y - x`` (for ``number - tensor``)."""
+    return sub(as_tensor(y, x), x)
+
+
+def rdiv(x: Tensor, y: Any) -> Tensor:
+    """``y / x`` (for ``number / tensor``)."""
+    return div(as_tensor(y, x), x)
+
+
+def rpow(x: Tensor, y: Any) -> Tensor:
+    """``y ** x`` (for ``number ** tensor``)."""
+    return pow(as_tensor(y, x), x)
+
+
+def rmatmul(x: Tensor, y: Any) -> Tensor:
+    """``y @ x`` (for ``array @ tensor``)."""
+    return matmul(as_tensor(y), x)

@@ -1,0 +1,245 @@
+"""Elementwise math: exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, clip, where,
+maximum and minimum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchnet.autograd.function import Function
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.ops.convert import as_tensor
+
+
+class Exp(Function):
+    """y = eˣ;  dy/dx = y."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return gy * self.output()
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    """y = √x;  dy/dx = 1/(2y)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return gy / (2 * self.output())
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return gy * Tensor.wrap(np.sign(self.inputs[0].array))
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return -gy * sin(self.inputs[0])
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y²."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        y = self.output()
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e⁻ˣ), computed as (1 + tanh(x/2)) / 2, which never overflows;
+    dy/dx = y(1 - y)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = np.tanh(x * x.dtype.type(0.5))
+        y += 1
+        y *= x.dtype.type(0.5)
+        return y
+
+    def backward(self, gy: Tensor) -> Tensor:
+        y = self.output()
+        return gy * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Keeps only the mask for backward."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = np.maximum(x, 0)
+        return y
+
+    def backward(self, gy: Tensor) -> Tensor:
+        mask = self.output().array > 0
+        return gy * Tensor.wrap(mask.astype(gy.dtype))
+
+
+class Clip(Function):
+    """y = min(max(x, low), high);  dy/dx = 1 where low ≤ x ≤ high, else 0 (PyTorch's clamp)."""
+
+    def __init__(self, low: float | None, high: float | None) -> None:
+        self.low = low
+        self.high = high
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x, self.low, self.high)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        x = self.inputs[0].array
+        inside = np.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        return gy * Tensor.wrap(inside.astype(gy.dtype))
+
+
+class Where(Function):
+    """y = x where condition else other;  the gradient goes to the chosen side."""
+
+    def __init__(self, condition: np.ndarray) -> None:
+        self.condition = condition
+
+    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
+        return np.where(self.condition, x, other)
+
+    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
+        zero = Tensor.wrap(np.zeros((), dtype=gy.dtype))
+        condition = Tensor.wrap(self.condition)
+        return where(condition, gy, zero), where(condition, zero, gy)
+
+
+class Maximum(Function):
+    """y = max(x, other) elementwise;  the gradient goes to the larger, split evenly on ties."""
+
+    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
+        return np.maximum(x, other)
+
+    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
+        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, np.greater)
+
+
+class Minimum(Function):
+    """y = min(x, other) elementwise;  the gradient goes to the smaller, split evenly on ties."""
+
+    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
+        return np.minimum(x, other)
+
+    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
+        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, np.less)
+
+
+def _split_by_winner(gy: Tensor, x: np.ndarray, other: np.ndarray, wins: Any) -> tuple[Tensor, Tensor]:
+    share = wins(x, other).astype(gy.dtype) + (x == other).astype(gy.dtype) * gy.dtype.type(0.5)
+    share = Tensor.wrap(share)
+    return gy * share, gy * (1 - share)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise eˣ."""
+    return Exp()(as_tensor(x))
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log()(as_tensor(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root."""
+    return Sqrt()(as_tensor(x))
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Elementwise absolute value."""
+    return Abs()(as_tensor(x))
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine."""
+    return Sin()(as_tensor(x))
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine."""
+    return Cos()(as_tensor(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return Tanh()(as_tensor(x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise logistic function 1 / (1 + e⁻ˣ), stable for large |x|."""
+    return Sigmoid()(as_tensor(x))
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise max(x, 0)."""
+    return ReLU()(as_tensor(x))
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]`` (either bound may be None), as ``torch.clamp``."""
+    if min is None and max is None:
+        raise ValueError("clip needs at least one of min and max")
+    return Clip(min, max)(as_tensor(x))
+
+
+clamp = clip
+
+
+def where(condition: Any, x: Any, other: Any) -> Tensor:
+    """Elementwise choice: ``x`` where ``condition`` is true, else ``other``."""
+    condition = np.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
+    x = as_tensor(x, other if isinstance(other, Tensor) else None)
+    return Where(condition)(x, as_tensor(other, x))
+
+
+def maximum(x: Any, other: Any) -> Tensor:
+    """Elementwise maximum of two tensors (broadcast)."""
+    x = as_tensor(x, other if isinstance(other, Tensor) else None)
+    return Maximum()(x, as_tensor(other, x))
+
+
+def minimum(x: Any, other: Any) -> Tensor:
+    """Elementwise minimum of two tensors (broadcast)."""
+    x = as_tensor(x, other if isinstance(other, Tensor) else None)
+    return Minimum()(x, as_tensor(other, x))

@@ -1,0 +1,113 @@
+"""Reductions: sum, mean, max, min, var, std (NumPy's ``axis``/``keepdims``; PyTorch's
+``dim``/``keepdim`` accepted as aliases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchnet.autograd.function import Function
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
+from scratchnet.ops.shape import broadcast_to, reshape
+
+
+def _keep_reduced_axes(grad: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    """Reinsert the reduced axes (as size 1) into a gradient, ready to broadcast back."""
+    if keepdims:
+        return grad
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return reshape(grad, kept)
+
+
+class Sum(Function):
+    """y = Σ x over ``axes``;  dy/dx = 1, so the gradient is broadcast back."""
+
+    def __init__(self, axes: tuple[int, ...], keepdims: bool) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        shape = self.inputs[0].shape
+        return broadcast_to(_keep_reduced_axes(gy, shape, self.axes, self.keepdims), shape)
+
+
+class Extreme(Function):
+    """y = max (or min) of x over ``axes``; the gradient goes to the extreme elements, split
+    evenly between ties (as ``torch.amax``)."""
+
+    def __init__(self, axes: tuple[int, ...], keepdims: bool, reduce: Any) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+        self.reduce = reduce
+
+    @property
+    def name(self) -> str:
+        return self.reduce.__name__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.reduce(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        x = self.inputs[0]
+        y = _keep_reduced_axes(self.output(), x.shape, self.axes, self.keepdims)
+        mask = (x.array == y.array).astype(gy.dtype)
+        mask /= mask.sum(axis=self.axes, keepdims=True)
+        return _keep_reduced_axes(gy, x.shape, self.axes, self.keepdims) * Tensor.wrap(mask)
+
+
+def _reduce_axes(x: Tensor, axis: Any, dim: Any) -> tuple[int, ...]:
+    return normalize_axes(axis_argument(axis, dim), x.ndim)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Sum over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    keepdims = keepdims if keepdim is None else keepdim
+    return Sum(_reduce_axes(x, axis, dim), keepdims)(x)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Arithmetic mean over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    axes = _reduce_axes(x, axis, dim)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    return sum(x, axes, keepdims if keepdim is None else keepdim) / count
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Largest value over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, np.max)(x)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Smallest value over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, np.min)(x)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, *, dim: Any = None,
+        keepdim: bool | None = None) -> Tensor:
+    """Variance Σ(x - mean)² / (n - ddof) over ``axis``; ``ddof=0`` as NumPy unless given."""
+    x = as_tensor(x)
+    axes = _reduce_axes(x, axis, dim)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    centred = x - mean(x, axes, keepdims=True)
+    return sum(centred * centred, axes, keepdims if keepdim is None else keepdim) / (count - ddof)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, *, dim: Any = None,
+        keepdim: bool | None = None) -> Tensor:
+    """Standard deviation √var over ``axis``; ``ddof=0`` as NumPy unless given."""
+    from scratchnet.ops.elementwise import sqrt
+
+    return sqrt(var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim))
