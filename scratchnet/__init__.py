@@ -13,16 +13,68 @@ from scratchnet.autograd.tape import GradientTape
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import get_rng_state, manual_seed, set_rng_state
 from scratchnet.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
-from scratchnet.ops.comparison import (argmax, argmin, equal, greater, greater_equal, less,
-                                       less_equal, not_equal)
-from scratchnet.ops.creation import (Variable, arange, constant, eye, full, linspace, ones,
-                                     ones_like, rand, randn, range, tensor, zeros, zeros_like)
-from scratchnet.ops.elementwise import (abs, clamp, clip, cos, exp, log, maximum, minimum, relu,
-                                        sigmoid, sin, sqrt, tanh, where)
+from scratchnet.ops.comparison import (
+                                       argmax,
+                                       argmin,
+                                       equal,
+                                       greater,
+                                       greater_equal,
+                                       less,
+                                       less_equal,
+                                       not_equal,
+)
+from scratchnet.ops.creation import (
+                                       Variable,
+                                       arange,
+                                       constant,
+                                       eye,
+                                       full,
+                                       linspace,
+                                       ones,
+                                       ones_like,
+                                       rand,
+                                       randn,
+                                       range,
+                                       tensor,
+                                       zeros,
+                                       zeros_like,
+)
+from scratchnet.ops.elementwise import (
+                                       abs,
+                                       clamp,
+                                       clip,
+                                       cos,
+                                       exp,
+                                       log,
+                                       maximum,
+                                       minimum,
+                                       relu,
+                                       sigmoid,
+                                       sin,
+                                       sqrt,
+                                       tanh,
+                                       where,
+)
 from scratchnet.ops.reduction import max, mean, min, std, sum, var
-from scratchnet.ops.shape import (astype, broadcast_to, cat, concat, expand, flatten, getitem, pad,
-                                  permute, reshape, split, squeeze, stack, sum_to, transpose,
-                                  unsqueeze, view)
+from scratchnet.ops.shape import (
+                                       astype,
+                                       broadcast_to,
+                                       cat,
+                                       concat,
+                                       expand,
+                                       flatten,
+                                       getitem,
+                                       pad,
+                                       permute,
+                                       reshape,
+                                       split,
+                                       squeeze,
+                                       stack,
+                                       sum_to,
+                                       transpose,
+                                       unsqueeze,
+                                       view,
+)
 
 float32 = "float32"
 float64 = "float64"

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.config import Config, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 
 
 def _topological_order(root: Function) -> list[Function]:
@@ -73,8 +72,8 @@ def _initial_grad(root: Tensor, grad: Any) -> Tensor:
             raise RuntimeError(
                 f"backward() without a gradient needs a tensor with one element, got shape "
                 f"{root.shape}: pass grad= with the same shape (e.g. sn.ones_like(y))")
-        return Tensor.wrap(np.ones(root.shape, dtype=root.dtype))
-    grad = grad if isinstance(grad, Tensor) else Tensor(np.asarray(grad, dtype=root.dtype))
+        return Tensor.wrap(xp.ones(root.shape, dtype=root.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor(xp.asarray(grad, dtype=root.dtype))
     if grad.shape != root.shape:
         raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {root.shape}")
     return grad
@@ -122,7 +121,7 @@ def _backward_one(function: Function, output_grads: list[Tensor | None],
     for index, g in enumerate(output_grads):
         if g is None:
             shape, dtype = function.output_meta[index]
-            output_grads[index] = Tensor.wrap(np.zeros(shape, dtype=dtype))
+            output_grads[index] = Tensor.wrap(xp.zeros(shape, dtype=dtype))
     input_grads = function.backward(*output_grads)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.config import Config
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 
 
 class Function:
@@ -36,7 +35,7 @@ class Function:
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     outputs: tuple[weakref.ref, ...]
-    output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
+    output_meta: tuple[tuple[tuple[int, ...], xp.dtype], ...]
 
     def __call__(self, *inputs: Tensor) -> Any:
         try:
@@ -89,7 +88,7 @@ class Function:
             raise RuntimeError(f"{self.name}: its output was freed before backward")
         return tensor
 
-    def forward(self, *arrays: np.ndarray) -> Any:
+    def forward(self, *arrays: xp.ndarray) -> Any:
         """Compute the outputs from the input arrays."""
         raise NotImplementedError
 
@@ -102,9 +101,9 @@ class Function:
         self.__dict__.clear()
         self.inputs = None
 
-    def _check_finite(self, arrays: tuple[np.ndarray, ...], stage: str) -> None:
+    def _check_finite(self, arrays: tuple[xp.ndarray, ...], stage: str) -> None:
         for array in arrays:
-            if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
+            if array is not None and array.dtype.kind == "f" and not xp.isfinite(array).all():
                 raise FloatingPointError(
                     f"anomaly: {self.name} produced a NaN or infinity in its {stage} pass")
 
@@ -125,6 +124,6 @@ class ArrayFunction(Function):
             return tuple(None if g is None else Tensor.wrap(g) for g in grads)
         return None if grads is None else Tensor.wrap(grads)
 
-    def backward_arrays(self, *grad_outputs: np.ndarray) -> Any:
+    def backward_arrays(self, *grad_outputs: xp.ndarray) -> Any:
         """Return the input gradients as arrays (``None`` where no gradient is needed)."""
         raise NotImplementedError

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.config import Config
 from scratchnet.autograd.engine import run_backward
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 
 
 class GradientTape:
@@ -65,7 +64,7 @@ class GradientTape:
         else:
             seed = output_gradients
             if seed is None and target.size != 1:
-                seed = Tensor.wrap(np.ones(target.shape, dtype=target.dtype))
+                seed = Tensor.wrap(xp.ones(target.shape, dtype=target.dtype))
             grads = run_backward(target, seed, retain_graph=self.persistent, sources=flat)
         if isinstance(sources, tuple):
             return tuple(grads)

@@ -10,28 +10,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from scratchnet import backend
 from scratchnet.autograd.config import Config
+from scratchnet.backend import xp
 
 if TYPE_CHECKING:
     from scratchnet.autograd.function import Function
 
 
-def _to_array(data: Any, dtype: np.dtype | None, copy: bool) -> np.ndarray:
+def _to_array(data: Any, dtype: xp.dtype | None, copy: bool) -> xp.ndarray:
     """Convert user data to an array; Python floats become float32, NumPy dtypes are kept."""
     if isinstance(data, Tensor):
         data = data.array
-    if isinstance(data, np.ndarray):
+    if isinstance(data, xp.ndarray):
         array = data.astype(dtype) if dtype is not None and data.dtype != dtype else data
         return array.copy() if copy and array is data else array
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
-        data = [np.asarray(item) for item in data]
-    array = np.array(data, dtype=dtype)
+        data = [xp.asarray(item) for item in data]
+    array = xp.array(data, dtype=dtype)
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(f"cannot make a tensor from data of dtype {array.dtype} ({type(data).__name__})")
-    if dtype is None and array.dtype == np.float64:
+    if dtype is None and array.dtype == xp.float64:
         array = array.astype(backend.DEFAULT_FLOAT)
     return array
 
@@ -51,7 +50,7 @@ class Tensor:
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, *,
                  copy: bool = False, name: str | None = None) -> None:
-        self.array: np.ndarray = _to_array(data, backend.resolve_dtype(dtype), copy)
+        self.array: xp.ndarray = _to_array(data, backend.resolve_dtype(dtype), copy)
         self.grad: Tensor | None = None
         self.creator: Function | None = None
         self.output_index = 0
@@ -61,7 +60,7 @@ class Tensor:
         self.requires_grad = requires_grad
 
     @classmethod
-    def wrap(cls, array: np.ndarray) -> Tensor:
+    def wrap(cls, array: xp.ndarray) -> Tensor:
         """A Tensor around an existing array, without copying or converting it (fast path)."""
         tensor = object.__new__(Tensor)
         tensor.array = array
@@ -97,7 +96,7 @@ class Tensor:
         return self.array.shape
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> xp.dtype:
         """The NumPy dtype of the values."""
         return self.array.dtype
 
@@ -126,12 +125,12 @@ class Tensor:
         self.array = _to_array(value, None, copy=False)
 
     # ---- conversion -------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
+    def numpy(self) -> xp.ndarray:
         """The values as a NumPy array (shares memory with the tensor)."""
         return self.array
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and np.dtype(dtype) != self.array.dtype:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> xp.ndarray:
+        if dtype is not None and xp.dtype(dtype) != self.array.dtype:
             return self.array.astype(dtype)
         return self.array.copy() if copy else self.array
 
@@ -177,9 +176,9 @@ class Tensor:
     __hash__ = object.__hash__  # identity, so tensors can key dicts although == is elementwise
 
     def __repr__(self) -> str:
-        body = np.array2string(self.array, separator=", ", prefix="tensor(")
+        body = xp.array2string(self.array, separator=", ", prefix="tensor(")
         extras = []
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+        if self.array.dtype not in (xp.float32, xp.int64, xp.bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self.creator is not None:
             extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
@@ -210,7 +209,7 @@ class Tensor:
 
     def copy_(self, other: Any) -> Tensor:
         """Copy the values of ``other`` (broadcast to this shape) into this tensor in place."""
-        self.array[...] = np.asarray(other)
+        self.array[...] = xp.asarray(other)
         return self
 
     # ---- autograd ---------------------------------------------------------------------

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor
 
 
 class Add(Function):
     """z = x + y;  dz/dx = 1, dz/dy = 1."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x + y
 
     def backward(self, gz: Tensor) -> tuple[Tensor, Tensor]:
@@ -28,7 +27,7 @@ class Add(Function):
 class Sub(Function):
     """z = x - y;  dz/dx = 1, dz/dy = -1."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x - y
 
     def backward(self, gz: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -38,7 +37,7 @@ class Sub(Function):
 class Mul(Function):
     """z = x * y;  dz/dx = y, dz/dy = x."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x * y
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -50,7 +49,7 @@ class Mul(Function):
 class Div(Function):
     """z = x / y;  dz/dx = 1/y, dz/dy = -x/y²."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x / y
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -63,7 +62,7 @@ class Div(Function):
 class Neg(Function):
     """z = -x;  dz/dx = -1."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return -x
 
     def backward(self, gz: Tensor) -> Tensor:
@@ -73,7 +72,7 @@ class Neg(Function):
 class Pow(Function):
     """z = x ** y;  dz/dx = y·x^(y-1), dz/dy = z·log(x)."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x ** y
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -89,15 +88,15 @@ class MatMul(Function):
     """z = x @ y (NumPy's matmul: batched, broadcast, 1-D operands promoted);
     dz/dx = gz @ yᵀ, dz/dy = xᵀ @ gz."""
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.matmul(x, y)
+    def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
+        return xp.matmul(x, y)
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = self.inputs
         # Promote 1-D operands to matrices as the forward did, then undo it on the gradients.
         x2 = x.reshape(1, -1) if x.ndim == 1 else x
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
-        batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+        batch = xp.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
         gz2 = gz.reshape(batch + (x2.shape[-2], y2.shape[-1]))
         gx = gy = None
         if self.needs_input_grad[0]:

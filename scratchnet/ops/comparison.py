@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.config import Config
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, axis_argument
 
 
-def non_differentiable(name: str, source: Tensor, array: np.ndarray) -> Tensor:
+def non_differentiable(name: str, source: Tensor, array: xp.ndarray) -> Tensor:
     """Wrap the result of a non-differentiable op on ``source``."""
     result = Tensor.wrap(array)
     if Config.grad_enabled and (source._requires_grad or source.non_differentiable_origin):
@@ -36,47 +35,47 @@ def _compare(name: str, compare: Any, x: Any, y: Any) -> Tensor:
 
 def equal(x: Any, y: Any) -> Tensor:
     """Elementwise ``x == y`` (bool, no gradient)."""
-    return _compare("equal", np.equal, x, y)
+    return _compare("equal", xp.equal, x, y)
 
 
 def not_equal(x: Any, y: Any) -> Tensor:
     """Elementwise ``x != y`` (bool, no gradient)."""
-    return _compare("not_equal", np.not_equal, x, y)
+    return _compare("not_equal", xp.not_equal, x, y)
 
 
 def less(x: Any, y: Any) -> Tensor:
     """Elementwise ``x < y`` (bool, no gradient)."""
-    return _compare("less", np.less, x, y)
+    return _compare("less", xp.less, x, y)
 
 
 def less_equal(x: Any, y: Any) -> Tensor:
     """Elementwise ``x <= y`` (bool, no gradient)."""
-    return _compare("less_equal", np.less_equal, x, y)
+    return _compare("less_equal", xp.less_equal, x, y)
 
 
 def greater(x: Any, y: Any) -> Tensor:
     """Elementwise ``x > y`` (bool, no gradient)."""
-    return _compare("greater", np.greater, x, y)
+    return _compare("greater", xp.greater, x, y)
 
 
 def greater_equal(x: Any, y: Any) -> Tensor:
     """Elementwise ``x >= y`` (bool, no gradient)."""
-    return _compare("greater_equal", np.greater_equal, x, y)
+    return _compare("greater_equal", xp.greater_equal, x, y)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the largest value (over the flattened tensor when no axis is given)."""
     x = as_tensor(x)
-    array = np.argmax(x.array, axis=axis_argument(axis, dim),
+    array = xp.argmax(x.array, axis=axis_argument(axis, dim),
                       keepdims=keepdims if keepdim is None else keepdim)
-    return non_differentiable("argmax", x, np.asarray(array, dtype=np.int64))
+    return non_differentiable("argmax", x, xp.asarray(array, dtype=xp.int64))
 
 
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the smallest value (over the flattened tensor when no axis is given)."""
     x = as_tensor(x)
-    array = np.argmin(x.array, axis=axis_argument(axis, dim),
+    array = xp.argmin(x.array, axis=axis_argument(axis, dim),
                       keepdims=keepdims if keepdim is None else keepdim)
-    return non_differentiable("argmin", x, np.asarray(array, dtype=np.int64))
+    return non_differentiable("argmin", x, xp.asarray(array, dtype=xp.int64))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
@@ -23,8 +22,8 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         if isinstance(value, float) and dtype.kind != "f":
             dtype = backend.DEFAULT_FLOAT
         elif isinstance(value, bool) and dtype.kind == "b":
-            dtype = np.dtype(bool)
-        return Tensor.wrap(np.asarray(value, dtype=dtype))
+            dtype = xp.dtype(bool)
+        return Tensor.wrap(xp.asarray(value, dtype=dtype))
     return Tensor(value)
 
 

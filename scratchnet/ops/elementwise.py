@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor
 
 
 class Exp(Function):
     """y = eˣ;  dy/dx = y."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.exp(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         return gy * self.output()
@@ -25,8 +24,8 @@ class Exp(Function):
 class Log(Function):
     """y = ln x;  dy/dx = 1/x."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.log(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.log(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         return gy / self.inputs[0]
@@ -35,8 +34,8 @@ class Log(Function):
 class Sqrt(Function):
     """y = √x;  dy/dx = 1/(2y)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sqrt(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.sqrt(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         return gy / (2 * self.output())
@@ -45,18 +44,18 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.abs(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.abs(x)
 
     def backward(self, gy: Tensor) -> Tensor:
-        return gy * Tensor.wrap(np.sign(self.inputs[0].array))
+        return gy * Tensor.wrap(xp.sign(self.inputs[0].array))
 
 
 class Sin(Function):
     """y = sin x;  dy/dx = cos x."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sin(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.sin(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         return gy * cos(self.inputs[0])
@@ -65,8 +64,8 @@ class Sin(Function):
 class Cos(Function):
     """y = cos x;  dy/dx = -sin x."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.cos(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.cos(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         return -gy * sin(self.inputs[0])
@@ -75,8 +74,8 @@ class Cos(Function):
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y²."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.tanh(x)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.tanh(x)
 
     def backward(self, gy: Tensor) -> Tensor:
         y = self.output()
@@ -87,8 +86,8 @@ class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ), computed as (1 + tanh(x/2)) / 2, which never overflows;
     dy/dx = y(1 - y)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        y = np.tanh(x * x.dtype.type(0.5))
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        y = xp.tanh(x * x.dtype.type(0.5))
         y += 1
         y *= x.dtype.type(0.5)
         return y
@@ -101,8 +100,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Keeps only the mask for backward."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        y = np.maximum(x, 0)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        y = xp.maximum(x, 0)
         return y
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -117,12 +116,12 @@ class Clip(Function):
         self.low = low
         self.high = high
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.clip(x, self.low, self.high)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.clip(x, self.low, self.high)
 
     def backward(self, gy: Tensor) -> Tensor:
         x = self.inputs[0].array
-        inside = np.ones(x.shape, dtype=bool)
+        inside = xp.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
         if self.high is not None:
@@ -133,14 +132,14 @@ class Clip(Function):
 class Where(Function):
     """y = x where condition else other;  the gradient goes to the chosen side."""
 
-    def __init__(self, condition: np.ndarray) -> None:
+    def __init__(self, condition: xp.ndarray) -> None:
         self.condition = condition
 
-    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
-        return np.where(self.condition, x, other)
+    def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
+        return xp.where(self.condition, x, other)
 
     def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
-        zero = Tensor.wrap(np.zeros((), dtype=gy.dtype))
+        zero = Tensor.wrap(xp.zeros((), dtype=gy.dtype))
         condition = Tensor.wrap(self.condition)
         return where(condition, gy, zero), where(condition, zero, gy)
 
@@ -148,24 +147,24 @@ class Where(Function):
 class Maximum(Function):
     """y = max(x, other) elementwise;  the gradient goes to the larger, split evenly on ties."""
 
-    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
-        return np.maximum(x, other)
+    def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
+        return xp.maximum(x, other)
 
     def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
-        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, np.greater)
+        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, xp.greater)
 
 
 class Minimum(Function):
     """y = min(x, other) elementwise;  the gradient goes to the smaller, split evenly on ties."""
 
-    def forward(self, x: np.ndarray, other: np.ndarray) -> np.ndarray:
-        return np.minimum(x, other)
+    def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
+        return xp.minimum(x, other)
 
     def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
-        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, np.less)
+        return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, xp.less)
 
 
-def _split_by_winner(gy: Tensor, x: np.ndarray, other: np.ndarray, wins: Any) -> tuple[Tensor, Tensor]:
+def _split_by_winner(gy: Tensor, x: xp.ndarray, other: xp.ndarray, wins: Any) -> tuple[Tensor, Tensor]:
     share = wins(x, other).astype(gy.dtype) + (x == other).astype(gy.dtype) * gy.dtype.type(0.5)
     share = Tensor.wrap(share)
     return gy * share, gy * (1 - share)
@@ -228,7 +227,7 @@ clamp = clip
 
 def where(condition: Any, x: Any, other: Any) -> Tensor:
     """Elementwise choice: ``x`` where ``condition`` is true, else ``other``."""
-    condition = np.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
+    condition = xp.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
     x = as_tensor(x, other if isinstance(other, Tensor) else None)
     return Where(condition)(x, as_tensor(other, x))
 

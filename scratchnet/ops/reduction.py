@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
 from scratchnet.ops.shape import broadcast_to, reshape
 
@@ -28,7 +27,7 @@ class Sum(Function):
         self.axes = axes
         self.keepdims = keepdims
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -49,7 +48,7 @@ class Extreme(Function):
     def name(self) -> str:
         return self.reduce.__name__
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return self.reduce(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -77,7 +76,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     """Arithmetic mean over ``axis`` (all axes by default)."""
     x = as_tensor(x)
     axes = _reduce_axes(x, axis, dim)
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = int(xp.prod([x.shape[a] for a in axes]))
     return sum(x, axes, keepdims if keepdim is None else keepdim) / count
 
 
@@ -85,14 +84,14 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
         keepdim: bool | None = None) -> Tensor:
     """Largest value over ``axis`` (all axes by default)."""
     x = as_tensor(x)
-    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, np.max)(x)
+    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, xp.max)(x)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Smallest value over ``axis`` (all axes by default)."""
     x = as_tensor(x)
-    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, np.min)(x)
+    return Extreme(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim, xp.min)(x)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, *, dim: Any = None,
@@ -100,7 +99,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, *, dim:
     """Variance Σ(x - mean)² / (n - ddof) over ``axis``; ``ddof=0`` as NumPy unless given."""
     x = as_tensor(x)
     axes = _reduce_axes(x, axis, dim)
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = int(xp.prod([x.shape[a] for a in axes]))
     centred = x - mean(x, axes, keepdims=True)
     return sum(centred * centred, axes, keepdims if keepdim is None else keepdim) / (count - ddof)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
 
 
@@ -25,7 +24,7 @@ class Reshape(Function):
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.reshape(self.shape)
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -38,11 +37,11 @@ class Permute(Function):
     def __init__(self, axes: tuple[int, ...]) -> None:
         self.axes = axes
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.transpose(self.axes)
 
     def backward(self, gy: Tensor) -> Tensor:
-        return permute(gy, *np.argsort(self.axes).tolist())
+        return permute(gy, *xp.argsort(self.axes).tolist())
 
 
 class BroadcastTo(Function):
@@ -51,8 +50,8 @@ class BroadcastTo(Function):
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(x, self.shape)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.broadcast_to(x, self.shape)
 
     def backward(self, gy: Tensor) -> Tensor:
         return sum_to(gy, self.inputs[0].shape)
@@ -64,9 +63,10 @@ class SumTo(Function):
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         lead = x.ndim - len(self.shape)
-        stretched = tuple(lead + i for i, size in enumerate(self.shape) if size == 1 and x.shape[lead + i] != 1)
+        stretched = tuple(lead + i for i, size in enumerate(self.shape)
+                          if size == 1 and x.shape[lead + i] != 1)
         y = x.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
         return y.reshape(self.shape) if lead else y
 
@@ -80,7 +80,7 @@ class GetItem(Function):
     def __init__(self, index: Any) -> None:
         self.index = index
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x[self.index]
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -94,12 +94,12 @@ class ScatterAdd(Function):
         self.shape = shape
         self.index = index
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        y = np.zeros(self.shape, dtype=x.dtype)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        y = xp.zeros(self.shape, dtype=x.dtype)
         if _is_basic_index(self.index):
             y[self.index] = x
         else:
-            np.add.at(y, self.index, x)
+            xp.add.at(y, self.index, x)
         return y
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -119,7 +119,7 @@ def _array_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         return index.array
     if isinstance(index, list):
-        return np.asarray(index)
+        return xp.asarray(index)
     return index
 
 
@@ -129,8 +129,8 @@ class Concat(Function):
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs: np.ndarray) -> np.ndarray:
-        return np.concatenate(xs, axis=self.axis)
+    def forward(self, *xs: xp.ndarray) -> xp.ndarray:
+        return xp.concatenate(xs, axis=self.axis)
 
     def backward(self, gy: Tensor) -> tuple[Tensor, ...]:
         sizes = [x.shape[self.axis] for x in self.inputs]
@@ -144,8 +144,8 @@ class Split(Function):
         self.boundaries = boundaries
         self.axis = axis
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
-        return tuple(np.split(x, self.boundaries, axis=self.axis))
+    def forward(self, x: xp.ndarray) -> tuple[xp.ndarray, ...]:
+        return tuple(xp.split(x, self.boundaries, axis=self.axis))
 
     def backward(self, *gys: Tensor) -> Tensor:
         return concat(gys, axis=self.axis)
@@ -158,21 +158,22 @@ class Pad(Function):
         self.widths = widths
         self.value = value
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.pad(x, self.widths, mode="constant", constant_values=self.value)
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
 
     def backward(self, gy: Tensor) -> Tensor:
-        index = tuple(slice(before, gy.shape[axis] - after) for axis, (before, after) in enumerate(self.widths))
+        index = tuple(slice(before, gy.shape[axis] - after)
+                      for axis, (before, after) in enumerate(self.widths))
         return gy[index]
 
 
 class Cast(Function):
     """y = x converted to another dtype; the gradient is cast back to x's dtype."""
 
-    def __init__(self, dtype: np.dtype) -> None:
+    def __init__(self, dtype: xp.dtype) -> None:
         self.dtype = dtype
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.astype(self.dtype)
 
     def backward(self, gy: Tensor) -> Tensor:
@@ -194,15 +195,15 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 
 
 def _resolve_reshape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(np.prod(old))
+    size = int(xp.prod(old))
     if new.count(-1) > 1:
         raise ValueError("only one axis may be -1")
-    known = int(np.prod([n for n in new if n != -1]))
+    known = int(xp.prod([n for n in new if n != -1]))
     if -1 in new:
         if known == 0 or size % known:
             raise ValueError("the sizes do not divide")
         new = tuple(size // known if n == -1 else n for n in new)
-    if int(np.prod(new)) != size:
+    if int(xp.prod(new)) != size:
         raise ValueError(f"{size} elements do not fit")
     return tuple(int(n) for n in new)
 
@@ -269,7 +270,7 @@ def broadcast_to(x: Any, *shape: Any) -> Tensor:
     if shape == x.shape:
         return x
     try:
-        np.broadcast_shapes(x.shape, shape)
+        xp.broadcast_shapes(x.shape, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     return BroadcastTo(shape)(x)
@@ -298,7 +299,7 @@ def getitem(x: Any, index: Any) -> Tensor:
 
 
 def concat(tensors: Any, axis: int = 0, dim: int | None = None) -> Tensor:
-    """Join tensors along an existing axis (``np.concatenate``; alias ``cat``)."""
+    """Join tensors along an existing axis (``xp.concatenate``; alias ``cat``)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat needs at least one tensor")
@@ -327,7 +328,7 @@ def split(x: Any, split_size_or_sections: Any, axis: int = 0, dim: int | None = 
     x = as_tensor(x)
     axis = normalize_axes(axis_argument(axis, dim), x.ndim)[0]
     length = x.shape[axis]
-    if isinstance(split_size_or_sections, (int, np.integer)):
+    if isinstance(split_size_or_sections, (int, xp.integer)):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
         sizes = [min(split_size_or_sections, length - start)
@@ -336,7 +337,7 @@ def split(x: Any, split_size_or_sections: Any, axis: int = 0, dim: int | None = 
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of axis {axis}")
-    boundaries = np.cumsum(sizes)[:-1].tolist()
+    boundaries = xp.cumsum(sizes)[:-1].tolist()
     pieces = Split(boundaries, axis)(x)
     return pieces if isinstance(pieces, tuple) else (pieces,)
 
@@ -363,7 +364,7 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> Tensor:
 def astype(x: Any, dtype: Any) -> Tensor:
     """``x`` converted to ``dtype`` (a cast to an integer dtype has no gradient)."""
     x = as_tensor(x)
-    dtype = np.dtype(dtype)
+    dtype = xp.dtype(dtype)
     if dtype == x.dtype:
         return x
     if dtype.kind != "f":
