@@ -62,7 +62,7 @@ def run_scratchnet(workload: str, weights: str, epochs: int, steps: int | None) 
     """Train with scratchnet; return epoch times, peak memory and test accuracy."""
     import scratchnet as sn
     from scratchnet import optim
-    from scratchnet.models import MODELS
+    from scratchnet_models import MODELS
     from scratchnet.training import train_step
 
     optimizer_name, lr, batch_size, _, _ = WORKLOADS[workload]
@@ -131,7 +131,7 @@ def torch_available() -> bool:
 def write_initial_weights(workload: str, directory: str) -> str:
     """Save the scratchnet model's seeded initial weights by state-dict name (safetensors)."""
     import scratchnet as sn
-    from scratchnet.models import MODELS
+    from scratchnet_models import MODELS
 
     sn.manual_seed(SEED)
     path = os.path.join(directory, f"{workload}.safetensors")

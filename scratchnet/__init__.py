@@ -81,3 +81,17 @@ float64 = "float64"
 int64 = "int64"
 
 __version__ = "0.1.0"
+
+# The libraries built on the core (imported after it, since they use it).
+from scratchnet import data, datasets, functional, nn, optim, utils  # noqa: E402
+from scratchnet.serialization import SerializationError, load, register_module, save  # noqa: E402
+
+_LAZY_SUBMODULES = ("keras", "classic", "viz", "cli", "models", "training")
+
+
+def __getattr__(name: str):  # PEP 562: the front ends load on first use
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"scratchnet.{name}")
+    raise AttributeError(f"module 'scratchnet' has no attribute {name!r}")

@@ -1,50 +1,72 @@
-"""The seed experiments' networks, built with ``scratchnet.nn`` (the CLI and benchmarks train
-these; PyTorch twins with the same state-dict names are in ``benchmarks/torch_models.py``).
+"""The seed tutorials' networks as Keras-style models, by name (``scratchnet train --model``).
 
-Every model takes images of shape ``(N, 1, 28, 28)`` (or ``(N, 28, 28)`` for the MLP) scaled to
-[0, 1] and returns logits for 10 classes.
+Each builder takes the input shape of one sample (channels-last for images) and the number of
+classes, and returns an uncompiled ``keras.Sequential`` ending in a softmax, as the seeds wrote
+them. ``TRAINING_DEFAULTS`` holds the optimiser, learning rate, batch size and epochs the seeds
+trained each one with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from scratchnet import nn
-
-
-def mlp() -> nn.Sequential:
-    """Seed 003's MLP: Flatten → Dense 128 ReLU → Dropout 0.2 → Dense 10 (101,770 parameters)."""
-    return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(128, 10),
-    )
+from scratchnet.keras import Sequential, layers
 
 
-def cnn() -> nn.Sequential:
-    """Seed 004's CNN: Conv 10@3x3 same, ReLU → MaxPool 2 → Flatten → Dropout 0.5 →
-    Dense 100 ReLU → Dense 10 (197,210 parameters)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.5),
-        nn.Linear(10 * 14 * 14, 100), nn.ReLU(),
-        nn.Linear(100, 10),
-    )
+def mlp(input_shape: tuple[int, ...] = (28, 28), num_classes: int = 10) -> Sequential:
+    """Seed 003's MLP: Flatten → Dense 128 ReLU → Dropout 0.2 → Dense softmax."""
+    return Sequential([
+        layers.Flatten(input_shape=input_shape),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="mlp")
 
 
-def bncnn() -> nn.Sequential:
-    """The batch-norm CNN: three 3x3 conv blocks (16, 32, 64 channels) with BatchNorm, ReLU and
-    two 2x2 max-pools, then Linear 3136→128→64→10 with BatchNorm1d and ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 128), nn.BatchNorm1d(128), nn.ReLU(),
-        nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(),
-        nn.Linear(64, 10),
-    )
+def cnn(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> Sequential:
+    """Seed 004's CNN: Conv 10@3x3 same ReLU → MaxPool 2 → Flatten → Dropout 0.5 →
+    Dense 100 ReLU → Dense softmax (197,210 parameters for 28x28x1 and 10 classes)."""
+    return Sequential([
+        layers.Conv2D(10, 3, padding="same", activation="relu", input_shape=input_shape),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(100, activation="relu"),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="cnn")
 
 
-MODELS: dict[str, Callable[[], nn.Sequential]] = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn}
-"""The models the command line and the benchmarks know by name."""
+def _conv_block(filters: int) -> list[Any]:
+    return [layers.Conv2D(filters, 3, padding="same"),
+            layers.BatchNormalization(), layers.ReLU()]
+
+
+def _dense_block(units: int) -> list[Any]:
+    return [layers.Dense(units), layers.BatchNormalization(), layers.ReLU()]
+
+
+def bncnn(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> Sequential:
+    """Seed 003's batch-norm CNN: conv blocks of 16, 32 and 64 channels (3x3 conv, batch norm,
+    ReLU; max-pool after the last two), then Dense 128 and 64 blocks and a softmax."""
+    return Sequential([
+        layers.Input(shape=input_shape),
+        *_conv_block(16),
+        *_conv_block(32), layers.MaxPooling2D(2),
+        *_conv_block(64), layers.MaxPooling2D(2),
+        layers.Flatten(),
+        *_dense_block(128),
+        *_dense_block(64),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="bncnn")
+
+
+MODELS: dict[str, Callable[..., Sequential]] = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn}
+"""The seed models by name."""
+
+TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 5},
+    "cnn": {"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 5},
+    "bncnn": {"optimizer": "sgd", "lr": 1e-2, "momentum": 0.9, "batch_size": 128, "epochs": 2},
+}
+"""How the seeds trained each model (the CLI's defaults)."""
