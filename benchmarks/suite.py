@@ -1,0 +1,71 @@
+"""The benchmark suite behind ``scratchnet bench``: every workload, scratchnet beside PyTorch.
+
+Workloads: ``mlp``, ``cnn`` and ``bncnn`` (epoch time, peak memory and accuracy; see
+``training.py``) and ``ops`` (per-op overhead and backward scaling; see ``op_overhead.py`` and
+``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps
+and data loading. Results print as tables and, with ``--json FILE``, are written as JSON.
+
+    scratchnet bench                       # full epochs, median of 3 alternated runs
+    scratchnet bench --steps 50            # quick: 50 steps per run, one run each (< 2 minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+
+import backward_scaling  # noqa: E402
+import conv_bench  # noqa: E402
+import data_loading  # noqa: E402
+import op_overhead  # noqa: E402
+import optimizer_step  # noqa: E402
+import training  # noqa: E402
+
+TRAINING_WORKLOADS = ("mlp", "cnn", "bncnn")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the chosen workloads; return ``{workload: results}``."""
+    parser = argparse.ArgumentParser(prog="scratchnet bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", default="mlp,cnn,bncnn,ops")
+    parser.add_argument("--steps", type=int, default=None, help="time this many training steps per run")
+    parser.add_argument("--repeats", type=int, default=None, help="alternated runs per framework "
+                        "(default 3, or 1 with --steps)")
+    parser.add_argument("--extra", action="store_true", help="also conv, optimiser and data benchmarks")
+    parser.add_argument("--json", default=None, help="write all results to this file")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.steps else 3)
+    chosen = args.workloads.split(",")
+    unknown = set(chosen) - {*TRAINING_WORKLOADS, "ops"}
+    if unknown:
+        parser.error(f"unknown workloads {sorted(unknown)}; choose from {[*TRAINING_WORKLOADS, 'ops']}")
+    results: dict = {}
+    trained = [w for w in chosen if w in TRAINING_WORKLOADS]
+    if trained:
+        print("== training: median epoch time, peak memory, test accuracy ==", flush=True)
+        options = ["--workloads", ",".join(trained), "--repeats", str(repeats)]
+        options += ["--steps", str(args.steps)] if args.steps else []
+        results["training"] = training.main(options)
+    if "ops" in chosen:
+        print("\n== per-op overhead ==", flush=True)
+        results["op_overhead"] = op_overhead.main(["--repeats", "5"] if args.steps else [])
+        print("\n== backward time against graph size ==", flush=True)
+        results["backward_scaling"] = backward_scaling.main([])
+    if args.extra:
+        for name, module in (("conv", conv_bench), ("optimizer_step", optimizer_step),
+                             ("data_loading", data_loading)):
+            print(f"\n== {name} ==", flush=True)
+            results[name] = module.main([])
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    return results
+
+
+if __name__ == "__main__":
+    main()

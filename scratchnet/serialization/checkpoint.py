@@ -1,0 +1,108 @@
+"""``save`` and ``load``: any nesting of Modules, dicts, lists, tuples, arrays, Tensors, numbers,
+strings and None, in one safetensors file.
+
+The file is a standard safetensors file: every array is a tensor (named by its dotted path, so a
+saved state dict's tensors are named exactly by its keys), and the ``__metadata__`` holds
+``{"format": "scratchnet", "version": "1", "structure": <JSON>, "digest": "sha256:<hex>"}``,
+the structure JSON described in ``scratchnet.serialization.structure``. The SHA-256 digest covers
+the structure, every tensor's name, dtype, shape and offsets, and the data, so any corruption
+is detected. Plain safetensors files (from ``safetensors.torch.save_file`` for instance) load as
+a dict of NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from scratchnet.serialization.atomic import atomic_write
+from scratchnet.serialization.errors import SerializationError, file_error
+from scratchnet.serialization.format import (
+    data_blobs,
+    layout,
+    parse_json,
+    read_header,
+    write_container,
+)
+from scratchnet.serialization.structure import Decoder, Encoder
+
+FORMAT = "scratchnet"
+VERSION = "1"
+_KEYS = {"format", "version", "structure", "digest"}
+
+PathLike = str | os.PathLike[str]
+
+
+def _new_digest(structure: str, entries: list[list[Any]]) -> Any:
+    """A SHA-256 hash object fed with the structure and the tensor descriptions; the data follows."""
+    digest = hashlib.sha256(f"{FORMAT}-{VERSION}\0".encode())
+    digest.update(structure.encode("utf-8") + b"\0")
+    digest.update(json.dumps(entries, separators=(",", ":")).encode("ascii") + b"\0")
+    return digest
+
+
+def _descriptions(entries: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    """``[name, dtype, shape, offsets]`` per tensor, in file order (what the digest covers)."""
+    return [[name, entry["dtype"], entry["shape"], entry["data_offsets"]] for name, entry in entries.items()]
+
+
+def save(obj: Any, path: PathLike) -> None:
+    """Write ``obj`` to ``path`` atomically (a temporary file, fsync, then ``os.replace``).
+
+    ``obj``: a Module (architecture and weights), or any nesting of dicts (str or int keys),
+    lists, tuples, NumPy arrays and scalars, Tensors, numbers, strings, booleans and None, e.g. a
+    training checkpoint ``{"model": model.state_dict(), "optimizer": opt.state_dict(),
+    "epoch": 3, "rng": sn.get_rng_state()}``. Raises ``SerializationError`` for what cannot be
+    saved (object arrays, functions, a Module class that is neither scratchnet's nor registered).
+
+    >>> sn.save(model, "model.safetensors")
+    >>> model = sn.load("model.safetensors")
+    """
+    encoder = Encoder()
+    try:
+        structure = json.dumps(encoder.encode(obj), separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise file_error(path, f"cannot save: {error}") from None
+    entries = layout(encoder.arrays)
+    blobs = data_blobs(encoder.arrays, entries)
+    digest = _new_digest(structure, _descriptions(entries))
+    for blob in blobs:
+        digest.update(blob)
+    metadata = {"format": FORMAT, "version": VERSION, "structure": structure,
+                "digest": f"sha256:{digest.hexdigest()}"}
+    atomic_write(path, lambda file: write_container(file, metadata, entries, blobs))
+
+
+def load(path: PathLike) -> Any:
+    """Read what ``save`` wrote; nothing in the file is executed (no pickle, no eval).
+
+    Arrays come back as NumPy arrays, tuples as tuples, int keys as ints, Tensors as
+    ``sn.Tensor`` (Parameters too, with their ``requires_grad``), NumPy scalars as NumPy scalars
+    and a Module as a Module rebuilt from allow-listed classes (in the same train/eval modes),
+    without touching the global random generator. A plain safetensors file loads as a dict of
+    arrays. A missing file raises ``FileNotFoundError``; an empty, truncated, corrupted, foreign or
+    unsafe one raises ``SerializationError`` naming the file and the problem.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        container = read_header(path, file)
+        metadata = container.metadata
+        if metadata.get("format") != FORMAT and not _KEYS & (set(metadata) - {"format"}):
+            return container.read_arrays(file)
+        if set(metadata) != _KEYS or metadata["format"] != FORMAT:
+            raise file_error(path, f"not a scratchnet file (bad header metadata keys {sorted(metadata)})")
+        if metadata["version"] != VERSION:
+            raise file_error(path, f"unsupported scratchnet format version {metadata['version']!r} "
+                                   f"(this scratchnet reads version {VERSION})")
+        digest = _new_digest(metadata["structure"], _descriptions(container.header_in_file_order()))
+        arrays = container.read_arrays(file, digest)
+    if f"sha256:{digest.hexdigest()}" != metadata["digest"]:
+        raise file_error(path, "corrupted (checksum mismatch: the contents differ from what was saved)")
+    try:
+        return Decoder(arrays).decode(parse_json(metadata["structure"]))
+    except SerializationError as error:
+        raise file_error(path, str(error)) from None
+    except (ValueError, RecursionError) as error:
+        raise file_error(path, f"corrupted structure ({error})") from None
