@@ -1,0 +1,35 @@
+"""Neural networks in PyTorch's shape: ``Module``, ``Parameter``, containers, layers, losses,
+``init``, ``utils`` and ``functional`` (import as ``F``)."""
+
+from scratchnet.nn import functional, init, utils
+from scratchnet.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from scratchnet.nn.containers import ModuleDict, ModuleList, Sequential
+from scratchnet.nn.conv import Conv2d
+from scratchnet.nn.dropout import Dropout, Dropout2d
+from scratchnet.nn.embedding import Embedding
+from scratchnet.nn.flatten import Flatten
+from scratchnet.nn.hooks import RemovableHandle
+from scratchnet.nn.linear import Linear
+from scratchnet.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from scratchnet.nn.module import IncompatibleKeys, Module, StateDictError
+from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from scratchnet.nn.parameter import Parameter
+from scratchnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from scratchnet.nn.recurrent import GRU, LSTM, RNN
+
+__all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GRU",
+    "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
+    "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "functional", "init", "utils",
+]

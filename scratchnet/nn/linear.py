@@ -1,0 +1,44 @@
+"""``Linear``: the fully connected (dense, affine) layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scratchnet import functional as F
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import DEFAULT_FLOAT, xp
+from scratchnet.nn import init
+from scratchnet.nn.module import Module
+from scratchnet.nn.parameter import Parameter
+from scratchnet.nn.validation import positive_int, shape_error
+
+
+class Linear(Module):
+    """y = x Wᵀ + b for x of shape ``(*, in_features)``; W is ``(out_features, in_features)``.
+
+    Initialised as PyTorch: W by ``kaiming_uniform_(a=√5)`` ≡ U(±1/√in_features), b U(±1/√in_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features = positive_int("in_features", in_features, "Linear")
+        self.out_features = positive_int("out_features", out_features, "Linear")
+        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=DEFAULT_FLOAT))
+        if bias:
+            self.bias = Parameter(xp.empty(self.out_features, dtype=DEFAULT_FLOAT))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights with PyTorch's default initialisation."""
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x: Any) -> Tensor:
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise shape_error(self, f"(*, {self.in_features})", x.shape)
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
