@@ -1,0 +1,12 @@
+"""``keras.datasets.mnist``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_data() -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """MNIST as ``((x_train, y_train), (x_test, y_test))`` (``scratchnet.datasets.load_mnist``)."""
+    from scratchnet.datasets import load_mnist
+
+    return load_mnist()

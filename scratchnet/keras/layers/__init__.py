@@ -1,0 +1,26 @@
+"""Keras layers on channels-last data, thin wrappers over ``scratchnet.nn``."""
+
+from scratchnet.keras.layers.base import Input, KerasTensor, Layer
+from scratchnet.keras.layers.convolutional import Conv2D
+from scratchnet.keras.layers.core import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Softmax,
+)
+from scratchnet.keras.layers.normalization import BatchNormalization
+from scratchnet.keras.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+
+Convolution2D = Conv2D
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+
+__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
+           "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
+           "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax"]

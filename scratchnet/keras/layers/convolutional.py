@@ -1,0 +1,96 @@
+"""``Conv2D`` on channels-last images ``(N, H, W, C)``, over ``nn.Conv2d`` (channels-first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scratchnet import nn
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.keras import conventions
+from scratchnet.keras.layers.base import Layer
+from scratchnet.ops.shape import pad
+
+
+def same_padding_2d(x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+                    dilation: tuple[int, int] = (1, 1)) -> tuple[int, int, int, int]:
+    """TensorFlow's 'same' padding of an ``(N, C, H, W)`` input as ``sn.pad``'s
+    ``(left, right, top, bottom)``."""
+    top, bottom = conventions.same_padding(x_shape[2], kernel[0], stride[0], dilation[0])
+    left, right = conventions.same_padding(x_shape[3], kernel[1], stride[1], dilation[1])
+    return left, right, top, bottom
+
+
+class Conv2D(Layer):
+    """y = activation(conv(x, W) + b) on channels-last images, Keras's defaults: W glorot_uniform,
+    b zeros, ``strides=1``, ``padding='valid'``.
+
+    ``padding='same'`` follows TensorFlow with any stride: output ``⌈in / stride⌉`` and the odd
+    pixel of padding at the bottom/right. The kernel is stored in the core's layout
+    ``(filters, C, kh, kw)``.
+    """
+
+    checks_last_axis = True
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, input_shape: Any = None,
+                 name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, input_shape=input_shape, trainable=trainable)
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        self.filters = filters
+        self.kernel_size = conventions.pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = conventions.pair(strides, "strides", "Conv2D")
+        self.dilation_rate = conventions.pair(dilation_rate, "dilation_rate", "Conv2D")
+        self.padding = conventions.padding_mode(padding, "Conv2D")
+        self.use_bias = bool(use_bias)
+        self.activation = self._activation(activation)
+        self.kernel_initializer = self._initializer("kernel_initializer", kernel_initializer)
+        self.bias_initializer = self._initializer("bias_initializer", bias_initializer)
+        self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self.pads_each_call = self.padding == "same" and not self._symmetric_same()
+
+    def _symmetric_same(self) -> bool:
+        """Whether 'same' is the same fixed symmetric padding for every input size (stride 1 and
+        an even total (k − 1)·d), so that the convolution itself can pad."""
+        return self.strides == (1, 1) and all((k - 1) * d % 2 == 0
+                                              for k, d in zip(self.kernel_size, self.dilation_rate))
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != 4:
+            raise ValueError(f'layer "{self.name}" (Conv2D) expects channels-last images (N, H, W, C), '
+                             f"got input shape {input_shape}")
+        padding: Any = 0
+        if self.padding == "same" and not self.pads_each_call:
+            padding = tuple((k - 1) * d // 2 for k, d in zip(self.kernel_size, self.dilation_rate))
+        self.conv = nn.Conv2d(input_shape[-1], self.filters, self.kernel_size, stride=self.strides,
+                              padding=padding, dilation=self.dilation_rate, bias=self.use_bias)
+        self.kernel_initializer(self.conv.weight)
+        if self.use_bias:
+            self.bias_initializer(self.conv.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = conventions.to_channels_first(x)
+        if self.pads_each_call:
+            x = pad(x, same_padding_2d(x.shape, self.kernel_size, self.strides, self.dilation_rate))
+        return self.activation(conventions.to_channels_last(self.conv(x)))
+
+    @property
+    def kernel(self) -> Tensor:
+        """The kernel in the core's layout ``(filters, C, kh, kw)`` (Keras's is ``(kh, kw, C, filters)``)."""
+        return self.conv.weight
+
+    @property
+    def bias(self) -> Tensor | None:
+        """The bias (None with ``use_bias=False``)."""
+        return self.conv.bias
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Penalties of the kernel and bias regularizers."""
+        if not self.built:
+            return []
+        pairs = [(self.kernel_regularizer, self.conv.weight), (self.bias_regularizer, self.conv.bias)]
+        return [regularizer(weight) for regularizer, weight in pairs if regularizer and weight is not None]

@@ -1,0 +1,424 @@
+"""Keras models: ``Model`` (subclass it with ``call``, or ``Model(inputs, outputs)`` for the
+functional API on a chain of layers), ``Sequential``, and ``load_model``.
+
+A model is an ``nn.Module``: ``model(x, training=False)`` returns a Tensor; ``variables`` and
+``trainable_variables`` are the Tensors to differentiate in a ``GradientTape`` loop. ``compile``,
+``fit``, ``evaluate``, ``predict`` and ``summary`` behave as Keras's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from typing import Any
+
+from scratchnet import serialization
+from scratchnet.autograd.config import no_grad
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
+from scratchnet.keras import callbacks as callbacks_module
+from scratchnet.keras import data_adapter, losses, optimizers
+from scratchnet.keras import metrics as metrics_module
+from scratchnet.keras.layers.base import KerasTensor, Layer
+from scratchnet.keras.layers.core import InputLayer
+from scratchnet.keras.progbar import Progbar
+from scratchnet.keras.summary import format_shape, print_summary
+from scratchnet.ops.convert import as_tensor
+from scratchnet.training import train_step
+
+
+class Model(Layer):
+    """Base of Keras models. Subclass it and define ``call(inputs, training=None)`` with layers
+    assigned as attributes, or call ``Model(inputs, outputs)`` on ``keras.Input`` and layers
+    called on it (a chain of single-input layers), which gives a ``Functional`` model.
+
+    ``model(x)`` runs in inference mode (Dropout off, BatchNormalization on moving statistics)
+    unless ``training=True``, as in Keras; layers called inside take the model's mode.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self.optimizer: optimizers.Optimizer | None = None
+        self.loss: losses.Loss | None = None
+        self.compiled_metrics: list[metrics_module.Metric] = []
+        self.stop_training = False
+        self.history: callbacks_module.History | None = None
+
+    # ---- calling ----------------------------------------------------------------------------
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """The computation of a subclassed model."""
+        raise NotImplementedError(f"{type(self).__name__} must define call(inputs, training=None)")
+
+    def forward(self, x: Tensor) -> Tensor:
+        if "training" in inspect.signature(self.call).parameters:
+            return self.call(x, training=self.training)
+        return self.call(x)
+
+    def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if isinstance(inputs, KerasTensor):
+            return self._call_symbolic(inputs)
+        x = self._as_input(inputs)
+        output = self._call_in_mode(training, x, **kwargs)
+        if not self.built:
+            self._mark_built(tuple(x.shape))
+        return output
+
+    def _as_input(self, inputs: Any) -> Tensor:
+        """Arrays, lists and Tensors as a Tensor; an unbuilt model casts to float32 itself (a built
+        one is cast by ``Module.__call__`` to its weights' dtype)."""
+        x = inputs if isinstance(inputs, Tensor) else as_tensor(xp.asarray(inputs))
+        if x.dtype.kind != "f" and self._float_dtype() is None:
+            x = x.astype(xp.float32)
+        return x
+
+    def _mark_built(self, input_shape: tuple[int | None, ...]) -> None:
+        self._forget_dtype_source()
+        self.built = True
+        self.built_input_shape = (None, *input_shape[1:])
+
+    def build(self, input_shape: Any) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch axis included, may be None) by
+        running the model once on zeros in inference mode."""
+        shape = tuple(input_shape)
+        mode = self.training
+        with no_grad():
+            self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
+        self.train(mode)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (direct sub-layers, in order)."""
+        return [child for child in self.children() if isinstance(child, Layer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index``."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self.layers]}")
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularization penalties of every layer (recomputed on each access)."""
+        return [penalty for module in self.modules() if module is not self and isinstance(module, Layer)
+                and not isinstance(module, Model) for penalty in module.losses]
+
+    # ---- compile / fit / evaluate / predict -------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: list[Any] | None = None,
+                run_eagerly: bool | None = None, jit_compile: Any = None) -> None:
+        """Choose the optimizer (name or ``keras.optimizers`` object), the loss (name,
+        ``keras.losses`` object or function) and the metrics (``'accuracy'`` is resolved by the
+        loss, as Keras). ``run_eagerly`` and ``jit_compile`` are accepted for compatibility:
+        scratchnet always runs eagerly."""
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = None if loss is None else losses.get(loss)
+        self.compiled_metrics = [metrics_module.get(metric, self.loss) for metric in metrics or []]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``['loss', *metric names]``: the order of ``evaluate``'s values."""
+        return ["loss", *(metric.name for metric in self.compiled_metrics)]
+
+    def _check_compiled(self) -> None:
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError("You must compile your model before training/testing. "
+                               "Use `model.compile(optimizer, loss)`.")
+
+    def _loss_of(self, outputs: Tensor, targets: Any) -> Tensor:
+        """The compiled loss plus the regularization penalties."""
+        loss = self.loss(targets, outputs)
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
+
+    def _batch_logs(self, loss: float, outputs: Tensor, targets: Any) -> list[float]:
+        return [loss, *(metric(targets, outputs.array) for metric in self.compiled_metrics)]
+
+    def _training_call(self, x: Any) -> Tensor:
+        return self(x, training=True)
+
+    def _prepare(self, data: Any) -> None:
+        """Build the model (on the data's sample shape), check the targets once against the
+        outputs (e.g. label range), and build the optimizer on the model's variables."""
+        data = data.data if isinstance(data, data_adapter.StepsPerEpoch) else data
+        arrays = isinstance(data, data_adapter.ArrayBatches)
+        if not self.built:
+            self.build(data.x.shape if arrays else xp.shape(next(iter(data))[0]))
+        if arrays:
+            self.loss.validate(data.y, self.predict_on_batch(data.x[:1]).shape)
+        self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: list[callbacks_module.Callback] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None) -> callbacks_module.History:
+        """Train for ``epochs`` epochs (Keras's semantics) and return the ``History``.
+
+        ``validation_split`` takes the last fraction of the samples, before shuffling;
+        ``validation_data`` is ``(x_val, y_val)`` or a data set. ``verbose``: 0 silent, 1 a live
+        progress bar (one line per epoch when stdout is not a terminal), 2 one line per epoch.
+        ``steps_per_epoch`` bounds an epoch (needed for a ``repeat()``-ed pipeline); the data is
+        read on from where the previous epoch stopped.
+        """
+        self._check_compiled()
+        if validation_split:
+            (x, y), validation_data = data_adapter.split_validation(x, y, validation_split)
+        train_data = data_adapter.batches(x, y, batch_size, shuffle)
+        if steps_per_epoch is not None:
+            train_data = data_adapter.StepsPerEpoch(train_data, steps_per_epoch)
+        val_data = None if validation_data is None else \
+            data_adapter.validation_batches(validation_data, batch_size)
+        self._prepare(train_data)
+        self.history = callbacks_module.History()
+        verbose = 1 if verbose == "auto" else verbose
+        steps = len(train_data)
+        progress = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        callback_list = callbacks_module.CallbackList(
+            [*(callbacks or []), self.history, *progress],
+            model=self, params={"verbose": verbose, "epochs": epochs, "steps": steps})
+        self.history.params = {"verbose": verbose, "epochs": epochs, "steps": steps}
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs: dict[str, Any] = {}
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            logs = self._train_epoch(train_data, callback_list)
+            if val_data is not None and not self.stop_training:
+                logs.update({f"val_{key}": value for key, value in self._evaluate_batches(val_data).items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        self.eval()
+        callback_list.on_train_end(logs)
+        return self.history
+
+    def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList) -> dict[str, float]:
+        running = metrics_module.RunningMeans(self.metrics_names)
+        for step, (x, y) in enumerate(data):
+            callback_list.on_train_batch_begin(step)
+            loss, outputs = train_step(self._training_call, self._loss_of, self.optimizer, x, y)
+            running.update(self._batch_logs(loss, outputs, y), len(x))
+            callback_list.on_train_batch_end(step, running.result())
+            if self.stop_training:
+                break
+        return running.result()
+
+    def _evaluate_batches(self, data: Any, on_batch: Any = None) -> dict[str, float]:
+        """Mean loss and metrics over ``data`` in inference mode; ``on_batch(steps_done, logs)``."""
+        running = metrics_module.RunningMeans(self.metrics_names)
+        with no_grad():
+            for step, (x, y) in enumerate(data):
+                outputs = self(x, training=False)
+                loss = float(self._loss_of(outputs, y).item())
+                running.update(self._batch_logs(loss, outputs, y), len(x))
+                if on_batch is not None:
+                    on_batch(step + 1, running.result())
+        if not running.count:
+            raise ValueError("Expect x to be a non-empty array or dataset "
+                             "(the evaluation data gave no batches)")
+        return running.result()
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: int | str = "auto", return_dict: bool = False) -> Any:
+        """The loss and metrics over ``(x, y)``: ``[loss, *metrics]`` (a float without metrics),
+        or a dict with ``return_dict``. Regularization penalties are included in the loss."""
+        self._check_compiled()
+        data = data_adapter.batches(x, y, batch_size)
+        bar = Progbar(len(data), live=verbose in (1, "auto") and _is_terminal()) if verbose else None
+        logs = self._evaluate_batches(data, None if bar is None else bar.update)
+        if bar is not None:
+            bar.close(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> xp.ndarray:
+        """The model's outputs in inference mode for every sample of ``x``, as one NumPy array
+        (``verbose`` is accepted for compatibility; nothing is printed)."""
+        outputs = []
+        with no_grad():
+            for batch in data_adapter.batches(x, batch_size=batch_size, inputs_only=True):
+                outputs.append(self(batch, training=False).array)
+        if not outputs:
+            raise ValueError("Expect x to be a non-empty array or dataset (predict got no batches)")
+        return xp.concatenate(outputs)
+
+    def predict_on_batch(self, x: Any) -> xp.ndarray:
+        """``predict`` for one batch."""
+        with no_grad():
+            return self(data_adapter.as_float_input(xp.asarray(x)), training=False).array
+
+    # ---- summary ------------------------------------------------------------------------------
+    def _layer_output_shapes(self) -> dict[int, Any]:
+        """id(layer) -> output shape (batch None), found by one inference pass with forward hooks."""
+        shapes: dict[int, Any] = {}
+        handles = [layer.register_forward_hook(
+            lambda module, args, output: shapes.__setitem__(id(module), (None, *output.shape[1:])))
+            for layer in self.layers]
+        try:
+            self.build(self.built_input_shape)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return shapes
+
+    def summary(self, line_length: int | None = None, positions: list[float] | None = None,
+                print_fn: Any = None) -> None:
+        """Print Keras's table: each layer's name and type, output shape and parameter count, then
+        the total, trainable and non-trainable counts."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling build() "
+                             "or by calling the model on a batch of data (or give the first layer "
+                             "input_shape=...).")
+        shapes = self._layer_output_shapes()
+        rows = [(f"{layer.name} ({type(layer).__name__})", format_shape(shapes.get(id(layer))),
+                 layer.count_params()) for layer in self.layers]
+        trainable = sum(t.size for t in self.trainable_weights)
+        print_summary(self, rows, trainable, self.count_params(), line_length, positions, print_fn)
+
+    # ---- saving -----------------------------------------------------------------------------
+    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Save architecture and weights to one file (``sn.save``); ``keras.models.load_model``
+        reads it back. The model must be built."""
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
+        if not self.built:
+            raise ValueError("cannot save a model that has not been built; "
+                             "call it on data or build() it first")
+        serialization.save(self, filepath)
+
+    def save_weights(self, filepath: str | os.PathLike[str]) -> None:
+        """Save the weights only (the state dict, by PyTorch-style names)."""
+        serialization.save(self.state_dict(), filepath)
+
+    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
+        """Load weights saved by ``save_weights`` into this (built) model."""
+        self.load_state_dict(serialization.load(filepath))
+
+
+def _is_terminal() -> bool:
+    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``Sequential([Dense(64, activation='relu', input_shape=(784,)),
+    Dense(10)])`` or ``.add(layer)`` one at a time. With an input shape known (``input_shape=`` on
+    the first layer, or a ``keras.Input`` first) the model is built at once; otherwise on first use.
+    """
+
+    def __init__(self, layers: list[Any] | None = None, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self._stack: list[Layer] = []
+        self._init_args["layers"] = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Any) -> None:
+        """Append a layer (a ``keras.Input`` becomes an ``InputLayer``, which must come first)."""
+        if isinstance(layer, KerasTensor):
+            layer = InputLayer(input_shape=layer.shape[1:])
+        if not isinstance(layer, Layer):
+            raise TypeError(f"The added layer must be an instance of class Layer. Received: {layer!r}")
+        if isinstance(layer, InputLayer) and self._stack:
+            raise ValueError("an InputLayer (keras.Input) can only be the first layer "
+                             "of a Sequential model")
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError("All layers added to a Sequential model should have unique names. "
+                             f'Name "{layer.name}" is already the name of a layer in this model.')
+        self.add_module(str(len(self._stack)), layer)
+        self._stack.append(layer)
+        self._forget_dtype_source()
+        self._init_args["layers"] = list(self._stack)
+        shape = self._stack[0].batch_input_shape
+        if shape is not None:
+            self.build(shape)
+        else:
+            self.built = False
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack.pop()
+        self._forget(str(len(self._stack)))
+        self._forget_dtype_source()
+        self._init_args["layers"] = list(self._stack)
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order (an ``InputLayer`` is not listed, as Keras)."""
+        return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self._stack:
+            raise ValueError(f'Sequential model "{self.name}" has no layers; add some first')
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def _mark_built(self, input_shape: tuple[int | None, ...]) -> None:
+        """Record the input shape on the first layer too, so that a saved model rebuilds with weights."""
+        super()._mark_built(input_shape)
+        first = self._stack[0]
+        first.batch_input_shape = self.built_input_shape
+        if "input_shape" in first._init_args:
+            first._init_args["input_shape"] = tuple(input_shape[1:])
+
+
+class Functional(Sequential):
+    """What ``keras.Model(inputs, outputs)`` makes: the chain of layers from ``inputs`` (a
+    ``keras.Input``) to ``outputs``. Only chains of single-input layers are supported."""
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 layers: list[Any] | None = None) -> None:
+        if layers is None:
+            layers = _trace_chain(inputs, outputs)
+        super().__init__(layers=layers, name=name)
+        self._init_args.update(inputs=None, outputs=None)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """All layers, the ``InputLayer`` first (as Keras's functional models)."""
+        return list(self._stack)
+
+
+def _single(value: Any, what: str) -> KerasTensor:
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, KerasTensor):
+        raise ValueError(f"Model({what}=...) expects one keras.Input / symbolic tensor; multiple inputs or "
+                         f"outputs are not supported, got {value!r}")
+    return value
+
+
+def _trace_chain(inputs: Any, outputs: Any) -> list[Layer]:
+    """The layers from ``inputs`` to ``outputs``, first to last, behind an ``InputLayer``."""
+    start, node = _single(inputs, "inputs"), _single(outputs, "outputs")
+    chain: list[Layer] = []
+    while node is not start:
+        if node.layer is None:
+            raise ValueError("outputs are not computed from inputs: Model(inputs, outputs) needs the outputs "
+                             "to come from the given keras.Input through layers")
+        chain.append(node.layer)
+        node = node.parent
+    return [InputLayer(input_shape=start.shape[1:], name=start.name), *reversed(chain)]
+
+
+def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:  # noqa: A002
+    """A model saved by ``model.save`` (architecture and weights; nothing from the file is executed).
+    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``."""
+    model = serialization.load(filepath)
+    if not isinstance(model, Model):
+        raise ValueError(f"{os.fspath(filepath)} does not hold a Keras model (found {type(model).__name__})")
+    return model
