@@ -1,0 +1,155 @@
+"""Max and average pooling over 2-D windows, as fused Functions.
+
+Both walk the ``KH·KW`` kernel offsets of the strided window view (each step a vectorised
+operation over the whole batch), which keeps the input's memory order and needs no patch copy.
+Max pooling remembers, per output, the offset of the first maximum (ties go to one element, as
+PyTorch), and its backward routes each gradient to that one element.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scratchnet.autograd.function import ArrayFunction
+from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
+from scratchnet.functional.im2col import (
+    Padding2d,
+    Pair,
+    crop_2d,
+    in_layout_of,
+    is_channels_last,
+    kernel_offsets,
+    pad_2d,
+    padding_2d,
+    pair,
+    window_offset,
+    windows,
+    zeros_padded,
+)
+from scratchnet.ops.convert import as_tensor
+
+
+class MaxPool2d(ArrayFunction):
+    """y[n, c, h, w] = max over the window of x_pad (padding is −∞); the gradient goes to the
+    first maximum of each window."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair, padding: Padding2d) -> None:
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        x_padded = pad_2d(x, self.padding, value=-xp.inf)
+        view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
+        self.padded_shape = x_padded.shape
+        offsets = kernel_offsets(self.kernel_size)
+        y = view[..., 0, 0].copy(order="K")  # keeps the input's memory order
+        self.argmax = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) < 256 else xp.int32)
+        larger = xp.empty_like(y, dtype=bool)
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            candidate = view[..., i, j]
+            xp.greater(candidate, y, out=larger)
+            xp.maximum(y, candidate, out=y)
+            # k exceeds every earlier offset, so "k where larger" is a maximum (no slow masked copy)
+            xp.maximum(self.argmax, xp.multiply(larger, k, dtype=self.argmax.dtype), out=self.argmax)
+        return y
+
+    def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
+        gy = in_layout_of(gy, self.argmax)
+        grad = zeros_padded(self.padded_shape, gy.dtype, is_channels_last(gy))
+        for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
+            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+            grad[:, :, rows, cols] += gy * (self.argmax == k)
+        return crop_2d(grad, self.padding)
+
+
+class AvgPool2d(ArrayFunction):
+    """y = (Σ over the window of x_pad) / divisor, the divisor being KH·KW or, without
+    ``count_include_pad``, the number of real (unpadded) elements in the window."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair, padding: Padding2d, count_include_pad: bool) -> None:
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        x_padded = pad_2d(x, self.padding)
+        self.padded_shape = x_padded.shape
+        view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
+        total = view[..., 0, 0].copy(order="K")
+        for i, j in kernel_offsets(self.kernel_size)[1:]:
+            total += view[..., i, j]
+        self.divisor = self._divisor(x)
+        total /= self.divisor
+        return total
+
+    def _divisor(self, x: xp.ndarray) -> xp.ndarray:
+        """KH·KW, or the count of unpadded elements in each window (an (OH, OW) array)."""
+        if self.count_include_pad:
+            return x.dtype.type(self.kernel_size[0] * self.kernel_size[1])
+        ones = pad_2d(xp.ones((1, 1) + x.shape[2:], dtype=x.dtype), self.padding)
+        return windows(ones, self.kernel_size, self.stride, (1, 1)).sum(axis=(4, 5))[0, 0]
+
+    def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
+        share = gy / self.divisor
+        grad = zeros_padded(self.padded_shape, gy.dtype, is_channels_last(gy))
+        for i, j in kernel_offsets(self.kernel_size):
+            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+            grad[:, :, rows, cols] += share
+        return crop_2d(grad, self.padding)
+
+
+def _pool_arguments(x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                    name: str) -> tuple[Pair, Pair, Padding2d]:
+    if x.ndim != 4:
+        raise ValueError(f"{name} expects a 4-D input (N, C, H, W), got shape {x.shape}")
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else pair(stride, "stride")
+    widths = padding_2d(padding)
+    if min(kernel) <= 0 or min(stride) <= 0:
+        raise ValueError(f"{name}: kernel_size {kernel} and stride {stride} must be positive")
+    for k, (before, after) in zip(kernel, widths):
+        if max(before, after) > k // 2:
+            raise ValueError(f"{name}: padding {padding} should be at most half of kernel size {kernel}")
+    for size, k, (before, after) in zip(x.shape[2:], kernel, widths):
+        if k > size + before + after:
+            raise ValueError(f"{name}: kernel size {kernel} is larger than the padded input "
+                             f"(input shape {x.shape}, padding {padding})")
+    return kernel, stride, widths
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """Maximum over ``kernel_size`` windows moved by ``stride`` (default: the kernel size) over the
+    input padded with −∞, as ``torch.nn.functional.max_pool2d`` (``ceil_mode=False``)."""
+    x = as_tensor(input)
+    return MaxPool2d(*_pool_arguments(x, kernel_size, stride, padding, "max_pool2d"))(x)
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over ``kernel_size`` windows moved by ``stride`` (default: the kernel size), the zero
+    padding counted in the mean unless ``count_include_pad=False``, as
+    ``torch.nn.functional.avg_pool2d``."""
+    x = as_tensor(input)
+    kernel, stride, widths = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
+    return AvgPool2d(kernel, stride, widths, count_include_pad)(x)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (an int, a pair, ``None`` keeps an axis), as
+    ``torch.nn.functional.adaptive_avg_pool2d``; each input size must be a multiple of its output
+    size (then the windows are ``size // out`` wide and do not overlap)."""
+    x = as_tensor(input)
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d expects a 4-D input (N, C, H, W), got shape {x.shape}")
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    sizes = tuple(x.shape[2 + axis] if s is None else int(s) for axis, s in enumerate(sizes))
+    if any(s <= 0 or size % s for s, size in zip(sizes, x.shape[2:])):
+        raise ValueError(f"adaptive_avg_pool2d: output size {sizes} must divide the input size "
+                         f"{tuple(x.shape[2:])}")
+    if sizes == (1, 1):
+        return x.mean(axis=(2, 3), keepdims=True)
+    kernel = (x.shape[2] // sizes[0], x.shape[3] // sizes[1])
+    return AvgPool2d(kernel, kernel, ((0, 0), (0, 0)), True)(x)
