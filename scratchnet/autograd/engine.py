@@ -62,7 +62,22 @@ def sum_to_shape(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     return sum_to(grad, shape)
 
 
-def _accumulate(current: Tensor | None, grad: Tensor) -> Tensor:
+def _fit(grad: Tensor, x: Tensor) -> Tensor:
+    """``grad`` with the shape (summing broadcast axes) and dtype of the input ``x``."""
+    if grad.array.shape != x.array.shape:
+        grad = sum_to_shape(grad, x.array.shape)
+    if grad.array.dtype != x.array.dtype:
+        grad = grad.astype(x.array.dtype)
+    return grad
+
+
+def _add_arrays(current: Tensor | None, grad: Tensor) -> Tensor:
+    """Sum of two gradients, unrecorded (a new array: gradients are never changed in place)."""
+    return grad if current is None else Tensor.wrap(current.array + grad.array)
+
+
+def _add_recorded(current: Tensor | None, grad: Tensor) -> Tensor:
+    """Sum of two gradients, recorded in the graph (``create_graph=True``)."""
     return grad if current is None else current + grad
 
 
@@ -90,16 +105,15 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     """
     root._check_can_backward()
     seed = _initial_grad(root, grad)
-    source_ids = None if sources is None else {id(s) for s in sources}
-    found: dict[int, Tensor] = {}
+    walk = _Walk(sources, create_graph)
     if root.creator is None:
-        _deliver(root, seed, source_ids, found)
-        return None if sources is None else [found.get(id(s)) for s in sources]
+        walk.deliver(root, seed)
+        return walk.result(sources)
 
     order = _topological_order(root.creator)
-    relevant = None if source_ids is None else _reaching(order, source_ids)
-    if source_ids is not None and id(root) in source_ids:
-        found[id(root)] = seed
+    relevant = None if sources is None else _reaching(order, walk.source_ids)
+    if sources is not None:
+        walk.found_intermediate(root, seed)
     pending: dict[Function, list[Tensor | None]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
     with using_config("grad_enabled", create_graph):
@@ -107,49 +121,82 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
             output_grads = pending.pop(function, None)
             if output_grads is None or (relevant is not None and function not in relevant):
                 continue
-            _backward_one(function, output_grads, pending, source_ids, found)
+            for x, g in _input_grads(function, output_grads):
+                creator = x.creator
+                if creator is None:
+                    walk.deliver(x, g)
+                    continue
+                if walk.source_ids is not None:
+                    walk.found_intermediate(x, g)
+                slots = pending.get(creator)
+                if slots is None:
+                    slots = pending[creator] = [None] * len(creator.outputs)
+                slots[x.output_index] = walk.add(slots[x.output_index], g)
     if not retain_graph:
         for function in order:
             function.release()
-    return None if sources is None else [found.get(id(s)) for s in sources]
+    return walk.result(sources)
 
 
-def _backward_one(function: Function, output_grads: list[Tensor | None],
-                  pending: dict[Function, list[Tensor | None]], source_ids: set[int] | None,
-                  found: dict[int, Tensor]) -> None:
-    """Run one Function's backward and hand each input gradient on."""
-    for index, g in enumerate(output_grads):
-        if g is None:
-            shape, dtype = function.output_meta[index]
-            output_grads[index] = Tensor.wrap(xp.zeros(shape, dtype=dtype))
-    input_grads = function.backward(*output_grads)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
+def _input_grads(function: Function, output_grads: list[Tensor | None]) -> list[tuple[Tensor, Tensor]]:
+    """Run one Function's backward: (input, gradient fitted to the input) for each input that
+    needs one. Outputs that received no gradient get zeros."""
+    if len(output_grads) > 1 and any(g is None for g in output_grads):
+        output_grads = [Tensor.wrap(xp.zeros(shape, dtype)) if g is None else g
+                        for g, (shape, dtype) in zip(output_grads, function.output_meta)]
     if Config.detect_anomaly:
-        function._check_finite(tuple(None if g is None else g.array for g in input_grads), "backward")
-    for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):
-        if g is None or not needed:
-            continue
-        if g.shape != x.shape:
-            g = sum_to_shape(g, x.shape)
-        if g.dtype != x.dtype:
-            g = g.astype(x.dtype)
-        creator = x.creator
-        if creator is None:
-            _deliver(x, g, source_ids, found)
-            continue
-        if source_ids is not None and id(x) in source_ids:
-            found[id(x)] = _accumulate(found.get(id(x)), g)
-        slots = pending.get(creator)
-        if slots is None:
-            slots = pending[creator] = [None] * len(creator.outputs)
-        slots[x.output_index] = _accumulate(slots[x.output_index], g)
+        input_grads = _checked_backward(function, output_grads)
+    else:
+        input_grads = function.backward(*output_grads)
+    if input_grads.__class__ is not tuple:
+        input_grads = (input_grads,)
+    return [(x, _fit(g, x)) for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad)
+            if needed and g is not None]
 
 
-def _deliver(leaf: Tensor, grad: Tensor, source_ids: set[int] | None, found: dict[int, Tensor]) -> None:
-    """Give a leaf its gradient: into ``.grad`` for backward(), into ``found`` for a tape."""
-    if source_ids is None:
-        if leaf._requires_grad:
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif id(leaf) in source_ids:
-        found[id(leaf)] = _accumulate(found.get(id(leaf)), grad)
+def _checked_backward(function: Function, output_grads: list[Tensor]) -> Any:
+    """``function.backward`` under anomaly detection: a NaN or infinity in a gradient is blamed on
+    ``function`` (not on the ops its backward is written with), as PyTorch names ``SqrtBackward0``."""
+    with using_config("detect_anomaly", False):
+        input_grads = function.backward(*output_grads)
+    grads = input_grads if input_grads.__class__ is tuple else (input_grads,)
+    function._check_finite(tuple(None if g is None else g.array for g in grads), "backward")
+    return input_grads
+
+
+class _Walk:
+    """Where gradients go during one backward pass: into ``leaf.grad`` (``Tensor.backward``) or,
+    when ``sources`` are given, into a table returned to ``GradientTape.gradient``."""
+
+    def __init__(self, sources: list[Tensor] | None, create_graph: bool) -> None:
+        self.source_ids = None if sources is None else {id(s) for s in sources}
+        self.found: dict[int, Tensor] = {}
+        self.create_graph = create_graph
+        self.add = _add_recorded if create_graph else _add_arrays
+        self.owned: set[int] = set()  # leaves whose .grad array was made in this pass
+
+    def deliver(self, leaf: Tensor, grad: Tensor) -> None:
+        """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table."""
+        if self.source_ids is not None:
+            if id(leaf) in self.source_ids:
+                self.found[id(leaf)] = self.add(self.found.get(id(leaf)), grad)
+        elif leaf._requires_grad:
+            leaf.grad = _add_recorded(leaf.grad, grad) if self.create_graph else self._accumulate(leaf, grad)
+
+    def _accumulate(self, leaf: Tensor, grad: Tensor) -> Tensor:
+        """``leaf.grad + grad`` unrecorded. The pass's first contribution goes into a new array (the
+        incoming one may be a read-only broadcast view, or shared with another leaf or with the
+        caller's ``grad=``); later ones are added in place into that array, which nothing else holds."""
+        if id(leaf) in self.owned:
+            leaf.grad.array += grad.array
+            return leaf.grad
+        self.owned.add(id(leaf))
+        return Tensor.wrap(grad.array.copy() if leaf.grad is None else leaf.grad.array + grad.array)
+
+    def found_intermediate(self, x: Tensor, grad: Tensor) -> None:
+        """Record the gradient of a non-leaf tensor that is one of the sources (tape only)."""
+        if id(x) in self.source_ids:
+            self.found[id(x)] = self.add(self.found.get(id(x)), grad)
+
+    def result(self, sources: list[Tensor] | None) -> list[Tensor | None] | None:
+        return None if sources is None else [self.found.get(id(s)) for s in sources]

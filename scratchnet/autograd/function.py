@@ -21,6 +21,11 @@ from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 
 
+def _wrap_array(result: Any) -> Tensor:
+    """A forward result as a Tensor; NumPy scalars (full reductions, ``x[i, j]``) become 0-d arrays."""
+    return Tensor.wrap(result if result.__class__ is xp.ndarray else xp.asarray(result))
+
+
 class Function:
     """Base class of every differentiable op.
 
@@ -42,30 +47,31 @@ class Function:
             result = self.forward(*[x.array for x in inputs])
         except ValueError as error:
             shapes = " and ".join(str(x.shape) for x in inputs)
-            raise ValueError(f"{self.name}: incompatible shapes {shapes}: {error}") from None
-        arrays = result if isinstance(result, tuple) else (result,)
-        outputs = tuple(Tensor.wrap(y) for y in arrays)
+            raise ValueError(f"{self.name}: cannot apply to inputs of shapes {shapes}: {error}") from None
+        multiple = result.__class__ is tuple
+        outputs = tuple(map(_wrap_array, result)) if multiple else (_wrap_array(result),)
         if Config.detect_anomaly:
-            self._check_finite(arrays, "forward")
+            self._check_finite(result if multiple else (result,), "forward")
         if Config.grad_enabled:
-            needs = tuple(x._requires_grad for x in inputs)
-            if True in needs:
-                self._record(inputs, needs, outputs)
+            for x in inputs:
+                if x._requires_grad:
+                    self._record(inputs, outputs)
+                    break
             else:
                 self._propagate_origin(inputs, outputs)
-        return outputs if isinstance(result, tuple) else outputs[0]
+        return outputs if multiple else outputs[0]
 
-    def _record(self, inputs: tuple[Tensor, ...], needs: tuple[bool, ...],
-                outputs: tuple[Tensor, ...]) -> None:
+    def _record(self, inputs: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> None:
         """Link the outputs to this Function so that ``backward`` can find its way back."""
         self.inputs = inputs
-        self.needs_input_grad = needs
+        self.needs_input_grad = tuple([x._requires_grad for x in inputs])
         for index, y in enumerate(outputs):
             y._requires_grad = True
             y.creator = self
             y.output_index = index
-        self.outputs = tuple(weakref.ref(y) for y in outputs)
-        self.output_meta = tuple((y.array.shape, y.array.dtype) for y in outputs)
+        self.outputs = tuple([weakref.ref(y) for y in outputs])
+        if len(outputs) > 1:  # only an output of a multi-output op can get no gradient (zeros then)
+            self.output_meta = tuple([(y.array.shape, y.array.dtype) for y in outputs])
 
     @staticmethod
     def _propagate_origin(inputs: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> None:

@@ -23,7 +23,11 @@ class GradientTape:
     ``tape.watch(t)`` watches a constant for the duration of the tape. ``gradient`` returns the
     gradients in the structure of ``sources``, with ``None`` for a source the target does not depend
     on, and does not touch ``.grad``. A tape can be asked once unless ``persistent=True``.
+    As in TensorFlow, ``gradient`` called while a tape is recording (inside its own ``with`` block,
+    or inside an outer tape's) records the gradient computation, so it can be differentiated again.
     """
+
+    _recording = 0  # how many tapes are inside their ``with`` block right now
 
     def __init__(self, persistent: bool = False) -> None:
         self.persistent = persistent
@@ -34,10 +38,12 @@ class GradientTape:
     def __enter__(self) -> GradientTape:
         self._previous_grad_mode = Config.grad_enabled
         Config.grad_enabled = True
+        GradientTape._recording += 1
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         Config.grad_enabled = self._previous_grad_mode
+        GradientTape._recording -= 1
         for tensor in self._watched:
             tensor.requires_grad = False
 
@@ -65,7 +71,9 @@ class GradientTape:
             seed = output_gradients
             if seed is None and target.size != 1:
                 seed = Tensor.wrap(xp.ones(target.shape, dtype=target.dtype))
-            grads = run_backward(target, seed, retain_graph=self.persistent, sources=flat)
+            record = GradientTape._recording > 0
+            grads = run_backward(target, seed, retain_graph=self.persistent or record,
+                                 create_graph=record, sources=flat)
         if isinstance(sources, tuple):
             return tuple(grads)
         return grads if isinstance(sources, list) else grads[0]

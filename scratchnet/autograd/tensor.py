@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scratchnet import backend
-from scratchnet.autograd.config import Config
 from scratchnet.backend import xp
 
 if TYPE_CHECKING:
@@ -236,6 +235,6 @@ class Tensor:
                 f"cannot differentiate: this tensor comes from '{self.non_differentiable_origin}', "
                 "which has no gradient (comparisons, argmax, argmin and casts to integers are not "
                 "differentiable)")
-        reason = "grad mode was off (sn.no_grad)" if not Config.grad_enabled else \
-            "none of the tensors it was computed from requires grad"
-        raise RuntimeError(f"this tensor does not require grad and has no creator: {reason}")
+        raise RuntimeError(
+            "this tensor does not require grad and has no creator: none of the tensors it was computed "
+            "from requires grad, or it was computed under sn.no_grad()")

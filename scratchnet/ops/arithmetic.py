@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scratchnet import backend
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.ops.convert import as_tensor
+from scratchnet.ops.convert import as_tensor, binary_operands
 
 
 class Add(Function):
@@ -47,16 +48,15 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y²."""
+    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y² = -z/y."""
 
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x / y
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y = self.inputs
-        gx = gz / y if self.needs_input_grad[0] else None
-        gy = -gz * x / (y * y) if self.needs_input_grad[1] else None
-        return gx, gy
+        gx = gz / self.inputs[1]
+        gy = -(gx * self.output()) if self.needs_input_grad[1] else None
+        return (gx if self.needs_input_grad[0] else None), gy
 
 
 class Neg(Function):
@@ -93,7 +93,16 @@ class MatMul(Function):
 
     def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = self.inputs
-        # Promote 1-D operands to matrices as the forward did, then undo it on the gradients.
+        if x.ndim == 1 or y.ndim == 1:
+            return self._vector_backward(gz)
+        # Broadcast batch axes are summed away by the engine, like any broadcast gradient.
+        gx = matmul(gz, y.transpose(-1, -2)) if self.needs_input_grad[0] else None
+        gy = matmul(x.transpose(-1, -2), gz) if self.needs_input_grad[1] else None
+        return gx, gy
+
+    def _vector_backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """Promote 1-D operands to matrices as the forward did, then undo it on the gradients."""
+        x, y = self.inputs
         x2 = x.reshape(1, -1) if x.ndim == 1 else x
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         batch = xp.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
@@ -110,26 +119,27 @@ class MatMul(Function):
 
 def add(x: Any, y: Any) -> Tensor:
     """Elementwise ``x + y`` with broadcasting."""
-    x = as_tensor(x, y if isinstance(y, Tensor) else None)
-    return Add()(x, as_tensor(y, x))
+    return Add()(*binary_operands(x, y))
 
 
 def sub(x: Any, y: Any) -> Tensor:
     """Elementwise ``x - y`` with broadcasting."""
-    x = as_tensor(x, y if isinstance(y, Tensor) else None)
-    return Sub()(x, as_tensor(y, x))
+    return Sub()(*binary_operands(x, y))
 
 
 def mul(x: Any, y: Any) -> Tensor:
     """Elementwise ``x * y`` with broadcasting."""
-    x = as_tensor(x, y if isinstance(y, Tensor) else None)
-    return Mul()(x, as_tensor(y, x))
+    return Mul()(*binary_operands(x, y))
 
 
 def div(x: Any, y: Any) -> Tensor:
-    """Elementwise ``x / y`` with broadcasting (true division)."""
-    x = as_tensor(x, y if isinstance(y, Tensor) else None)
-    return Div()(x, as_tensor(y, x))
+    """Elementwise ``x / y`` with broadcasting (true division: integers give the default float
+    dtype, as PyTorch)."""
+    x, y = binary_operands(x, y)
+    if x.array.dtype.kind != "f":
+        x = Tensor.wrap(x.array.astype(backend.DEFAULT_FLOAT))
+        y = Tensor.wrap(y.array.astype(backend.DEFAULT_FLOAT))
+    return Div()(x, y)
 
 
 def neg(x: Any) -> Tensor:
@@ -139,8 +149,7 @@ def neg(x: Any) -> Tensor:
 
 def pow(x: Any, y: Any) -> Tensor:  # noqa: A001 - the operator's name
     """Elementwise ``x ** y`` with broadcasting."""
-    x = as_tensor(x, y if isinstance(y, Tensor) else None)
-    return Pow()(x, as_tensor(y, x))
+    return Pow()(*binary_operands(x, y))
 
 
 def matmul(x: Any, y: Any) -> Tensor:
@@ -151,17 +160,17 @@ def matmul(x: Any, y: Any) -> Tensor:
 
 def rsub(x: Tensor, y: Any) -> Tensor:
     """``y - x`` (for ``number - tensor``)."""
-    return sub(as_tensor(y, x), x)
+    return sub(y, x)
 
 
 def rdiv(x: Tensor, y: Any) -> Tensor:
     """``y / x`` (for ``number / tensor``)."""
-    return div(as_tensor(y, x), x)
+    return div(y, x)
 
 
 def rpow(x: Tensor, y: Any) -> Tensor:
     """``y ** x`` (for ``number ** tensor``)."""
-    return pow(as_tensor(y, x), x)
+    return pow(y, x)
 
 
 def rmatmul(x: Tensor, y: Any) -> Tensor:

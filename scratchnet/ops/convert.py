@@ -17,14 +17,45 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float)) and like is not None:
-        dtype = like.array.dtype
-        if isinstance(value, float) and dtype.kind != "f":
-            dtype = backend.DEFAULT_FLOAT
-        elif isinstance(value, bool) and dtype.kind == "b":
-            dtype = xp.dtype(bool)
-        return Tensor.wrap(xp.asarray(value, dtype=dtype))
+    if like is not None and isinstance(value, (bool, int, float)):
+        return Tensor.wrap(xp.asarray(value, dtype=_scalar_dtype(value, like.array.dtype)))
     return Tensor(value)
+
+
+def _scalar_dtype(value: bool | int | float, dtype: xp.dtype) -> xp.dtype:
+    """The dtype a Python number takes next to a tensor of ``dtype`` (PyTorch's promotion)."""
+    if isinstance(value, float) and dtype.kind != "f":
+        return backend.DEFAULT_FLOAT
+    if not isinstance(value, bool) and dtype.kind == "b":
+        return xp.dtype(xp.int64)
+    return dtype
+
+
+def binary_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as Tensors, promoted as PyTorch does: Python numbers take the
+    tensor's dtype, and an integer or bool tensor meets a float tensor in the float's dtype
+    (NumPy would turn ``int64 + float32`` into float64)."""
+    if isinstance(x, Tensor):
+        y = as_tensor(y, x)
+    else:
+        x = as_tensor(x, y if isinstance(y, Tensor) else None)
+        y = as_tensor(y, x)
+    x_kind, y_kind = x.array.dtype.kind, y.array.dtype.kind
+    if x_kind != y_kind:
+        if x_kind == "f" and y_kind in "biu":
+            y = Tensor.wrap(y.array.astype(x.array.dtype))
+        elif y_kind == "f" and x_kind in "biu":
+            x = Tensor.wrap(x.array.astype(y.array.dtype))
+    return x, y
+
+
+def as_float_tensor(value: Any) -> Tensor:
+    """``value`` as a floating-point Tensor: integer and bool data become the default float dtype
+    (as ``torch.exp`` of an integer tensor gives float32)."""
+    x = as_tensor(value)
+    if x.array.dtype.kind != "f":
+        return Tensor.wrap(x.array.astype(backend.DEFAULT_FLOAT))
+    return x
 
 
 def axis_argument(axis: Any, dim: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.ops.convert import as_tensor
+from scratchnet.ops.convert import as_float_tensor, as_tensor, binary_operands
 
 
 class Exp(Function):
@@ -78,8 +78,20 @@ class Tanh(Function):
         return xp.tanh(x)
 
     def backward(self, gy: Tensor) -> Tensor:
-        y = self.output()
+        return TanhGrad()(self.output(), gy)
+
+
+class TanhGrad(Function):
+    """g = gy·(1 - y²), tanh's gradient from its output y in one op;
+    dg/dy = -2y·gy, dg/dgy = 1 - y² (so it can be differentiated again)."""
+
+    def forward(self, y: xp.ndarray, gy: xp.ndarray) -> xp.ndarray:
         return gy * (1 - y * y)
+
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        y, gy = self.inputs
+        return (gg * gy * y * -2.0 if self.needs_input_grad[0] else None,
+                gg * (1 - y * y) if self.needs_input_grad[1] else None)
 
 
 class Sigmoid(Function):
@@ -93,8 +105,20 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy: Tensor) -> Tensor:
-        y = self.output()
+        return SigmoidGrad()(self.output(), gy)
+
+
+class SigmoidGrad(Function):
+    """g = gy·y(1 - y), the sigmoid's gradient from its output y in one op;
+    dg/dy = gy·(1 - 2y), dg/dgy = y(1 - y) (so it can be differentiated again)."""
+
+    def forward(self, y: xp.ndarray, gy: xp.ndarray) -> xp.ndarray:
         return gy * y * (1 - y)
+
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        y, gy = self.inputs
+        return (gg * gy * (1 - 2.0 * y) if self.needs_input_grad[0] else None,
+                gg * y * (1 - y) if self.needs_input_grad[1] else None)
 
 
 class ReLU(Function):
@@ -172,17 +196,17 @@ def _split_by_winner(gy: Tensor, x: xp.ndarray, other: xp.ndarray, wins: Any) ->
 
 def exp(x: Any) -> Tensor:
     """Elementwise eˣ."""
-    return Exp()(as_tensor(x))
+    return Exp()(as_float_tensor(x))
 
 
 def log(x: Any) -> Tensor:
     """Elementwise natural logarithm."""
-    return Log()(as_tensor(x))
+    return Log()(as_float_tensor(x))
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise square root."""
-    return Sqrt()(as_tensor(x))
+    return Sqrt()(as_float_tensor(x))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -192,22 +216,22 @@ def abs(x: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 def sin(x: Any) -> Tensor:
     """Elementwise sine."""
-    return Sin()(as_tensor(x))
+    return Sin()(as_float_tensor(x))
 
 
 def cos(x: Any) -> Tensor:
     """Elementwise cosine."""
-    return Cos()(as_tensor(x))
+    return Cos()(as_float_tensor(x))
 
 
 def tanh(x: Any) -> Tensor:
     """Elementwise hyperbolic tangent."""
-    return Tanh()(as_tensor(x))
+    return Tanh()(as_float_tensor(x))
 
 
 def sigmoid(x: Any) -> Tensor:
     """Elementwise logistic function 1 / (1 + e⁻ˣ), stable for large |x|."""
-    return Sigmoid()(as_tensor(x))
+    return Sigmoid()(as_float_tensor(x))
 
 
 def relu(x: Any) -> Tensor:
@@ -228,17 +252,14 @@ clamp = clip
 def where(condition: Any, x: Any, other: Any) -> Tensor:
     """Elementwise choice: ``x`` where ``condition`` is true, else ``other``."""
     condition = xp.asarray(condition.array if isinstance(condition, Tensor) else condition, dtype=bool)
-    x = as_tensor(x, other if isinstance(other, Tensor) else None)
-    return Where(condition)(x, as_tensor(other, x))
+    return Where(condition)(*binary_operands(x, other))
 
 
 def maximum(x: Any, other: Any) -> Tensor:
     """Elementwise maximum of two tensors (broadcast)."""
-    x = as_tensor(x, other if isinstance(other, Tensor) else None)
-    return Maximum()(x, as_tensor(other, x))
+    return Maximum()(*binary_operands(x, other))
 
 
 def minimum(x: Any, other: Any) -> Tensor:
     """Elementwise minimum of two tensors (broadcast)."""
-    x = as_tensor(x, other if isinstance(other, Tensor) else None)
-    return Minimum()(x, as_tensor(other, x))
+    return Minimum()(*binary_operands(x, other))

@@ -3,21 +3,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
-from scratchnet.ops.shape import broadcast_to, reshape
+from scratchnet.ops.convert import as_float_tensor, as_tensor, axis_argument, normalize_axes
+from scratchnet.ops.shape import Reshape, broadcast_to
 
 
 def _keep_reduced_axes(grad: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Tensor:
     """Reinsert the reduced axes (as size 1) into a gradient, ready to broadcast back."""
     if keepdims:
         return grad
-    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
-    return reshape(grad, kept)
+    return Reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))(grad)
 
 
 class Sum(Function):
@@ -33,6 +33,17 @@ class Sum(Function):
     def backward(self, gy: Tensor) -> Tensor:
         shape = self.inputs[0].shape
         return broadcast_to(_keep_reduced_axes(gy, shape, self.axes, self.keepdims), shape)
+
+
+class Mean(Sum):
+    """y = Σ x / n over ``axes`` (n elements each);  dy/dx = 1/n, broadcast back."""
+
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        self.count = math.prod(x.shape[a] for a in self.axes)
+        return xp.divide(x.sum(axis=self.axes, keepdims=self.keepdims), self.count, dtype=x.dtype)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return super().backward(gy / self.count)
 
 
 class Extreme(Function):
@@ -73,11 +84,9 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
-    """Arithmetic mean over ``axis`` (all axes by default)."""
-    x = as_tensor(x)
-    axes = _reduce_axes(x, axis, dim)
-    count = int(xp.prod([x.shape[a] for a in axes]))
-    return sum(x, axes, keepdims if keepdim is None else keepdim) / count
+    """Arithmetic mean over ``axis`` (all axes by default); integer tensors give the default float."""
+    x = as_float_tensor(x)
+    return Mean(_reduce_axes(x, axis, dim), keepdims if keepdim is None else keepdim)(x)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
@@ -99,7 +108,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, *, dim:
     """Variance Σ(x - mean)² / (n - ddof) over ``axis``; ``ddof=0`` as NumPy unless given."""
     x = as_tensor(x)
     axes = _reduce_axes(x, axis, dim)
-    count = int(xp.prod([x.shape[a] for a in axes]))
+    count = math.prod(x.shape[a] for a in axes)
     centred = x - mean(x, axes, keepdims=True)
     return sum(centred * centred, axes, keepdims if keepdim is None else keepdim) / (count - ddof)
 

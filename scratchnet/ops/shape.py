@@ -3,6 +3,7 @@ indexing, concatenation, splitting, padding and dtype casts."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scratchnet.autograd.function import Function
@@ -28,7 +29,7 @@ class Reshape(Function):
         return x.reshape(self.shape)
 
     def backward(self, gy: Tensor) -> Tensor:
-        return gy.reshape(self.inputs[0].shape)
+        return Reshape(self.inputs[0].shape)(gy)
 
 
 class Permute(Function):
@@ -41,7 +42,8 @@ class Permute(Function):
         return x.transpose(self.axes)
 
     def backward(self, gy: Tensor) -> Tensor:
-        return permute(gy, *xp.argsort(self.axes).tolist())
+        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
+        return Permute(tuple(inverse))(gy)
 
 
 class BroadcastTo(Function):
@@ -195,17 +197,17 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 
 
 def _resolve_reshape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(xp.prod(old))
-    if new.count(-1) > 1:
-        raise ValueError("only one axis may be -1")
-    known = int(xp.prod([n for n in new if n != -1]))
+    size = math.prod(old)
     if -1 in new:
+        if new.count(-1) > 1:
+            raise ValueError("only one axis may be -1")
+        known = -math.prod(new)
         if known == 0 or size % known:
             raise ValueError("the sizes do not divide")
         new = tuple(size // known if n == -1 else n for n in new)
-    if int(xp.prod(new)) != size:
+    if math.prod(new) != size:
         raise ValueError(f"{size} elements do not fit")
-    return tuple(int(n) for n in new)
+    return new
 
 
 def view(x: Any, *shape: Any) -> Tensor:
@@ -270,10 +272,9 @@ def broadcast_to(x: Any, *shape: Any) -> Tensor:
     if shape == x.shape:
         return x
     try:
-        xp.broadcast_shapes(x.shape, shape)
+        return BroadcastTo(shape)(x)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return BroadcastTo(shape)(x)
 
 
 def expand(x: Any, *sizes: Any) -> Tensor:
@@ -281,6 +282,8 @@ def expand(x: Any, *sizes: Any) -> Tensor:
     x = as_tensor(x)
     sizes = _shape_argument(sizes)
     lead = len(sizes) - x.ndim
+    if lead < 0 or -1 in sizes[:lead]:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes} (-1 only for existing axes)")
     shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -298,35 +301,41 @@ def getitem(x: Any, index: Any) -> Tensor:
     return GetItem(_array_index(index))(x)
 
 
-def concat(tensors: Any, axis: int = 0, dim: int | None = None) -> Tensor:
-    """Join tensors along an existing axis (``xp.concatenate``; alias ``cat``)."""
+def concat(tensors: Any, axis: int | None = None, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis, 0 by default (``xp.concatenate``; alias ``cat``)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat needs at least one tensor")
-    return Concat(normalize_axes(axis_argument(axis, dim), tensors[0].ndim)[0])(*tensors)
+    return Concat(_one_axis(axis, dim, tensors[0].ndim))(*tensors)
+
+
+def _one_axis(axis: int | None, dim: int | None, ndim: int) -> int:
+    """The single axis named by ``axis`` or its alias ``dim`` (0 when neither is given)."""
+    axis = axis_argument(axis, dim)
+    return normalize_axes(0 if axis is None else axis, ndim)[0]
 
 
 cat = concat
 
 
-def stack(tensors: Any, axis: int = 0, dim: int | None = None) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+def stack(tensors: Any, axis: int | None = None, dim: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis (0 by default)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    axis = normalize_axes(axis_argument(axis, dim), tensors[0].ndim + 1)[0]
+    axis = _one_axis(axis, dim, tensors[0].ndim + 1)
     return concat([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
-def split(x: Any, split_size_or_sections: Any, axis: int = 0, dim: int | None = None
+def split(x: Any, split_size_or_sections: Any, axis: int | None = None, dim: int | None = None
           ) -> tuple[Tensor, ...]:
     """Cut ``x`` along an axis into chunks of ``split_size`` (an int, the last chunk may be
     smaller) or of the given sizes (a list), as ``torch.split``."""
     x = as_tensor(x)
-    axis = normalize_axes(axis_argument(axis, dim), x.ndim)[0]
+    axis = _one_axis(axis, dim, x.ndim)
     length = x.shape[axis]
     if isinstance(split_size_or_sections, (int, xp.integer)):
         if split_size_or_sections <= 0:
