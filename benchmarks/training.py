@@ -60,9 +60,10 @@ def peak_memory_mb() -> float:
 
 def run_scratchnet(workload: str, weights: str, epochs: int, steps: int | None) -> dict:
     """Train with scratchnet; return epoch times, peak memory and test accuracy."""
+    from scratchnet_models import MODELS
+
     import scratchnet as sn
     from scratchnet import optim
-    from scratchnet_models import MODELS
     from scratchnet.training import train_step
 
     optimizer_name, lr, batch_size, _, _ = WORKLOADS[workload]
@@ -130,8 +131,9 @@ def torch_available() -> bool:
 
 def write_initial_weights(workload: str, directory: str) -> str:
     """Save the scratchnet model's seeded initial weights by state-dict name (safetensors)."""
-    import scratchnet as sn
     from scratchnet_models import MODELS
+
+    import scratchnet as sn
 
     sn.manual_seed(SEED)
     path = os.path.join(directory, f"{workload}.safetensors")
@@ -207,7 +209,6 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(result))
         return result
     results = benchmark(args.workloads.split(","), args.epochs, args.steps, args.repeats)
-    print(json.dumps(results, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results
