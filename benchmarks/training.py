@@ -141,11 +141,22 @@ def write_initial_weights(workload: str, directory: str) -> str:
     return path
 
 
+def benchmark_environment() -> dict[str, str]:
+    """The workers' environment: both frameworks on two threads, and NumPy's OpenBLAS free to
+    pick its kernels for this processor. Some machines force older kernels through
+    ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (for old OpenBLAS builds); a current NumPy runs
+    slower with them, so the benchmark leaves them out, as a user's machine would."""
+    environment = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        environment.pop(name, None)
+    return environment
+
+
 def run_worker(framework: str, workload: str, weights: str, epochs: int, steps: int | None) -> dict:
     """Run one framework in a fresh subprocess and return what it measured."""
     command = [sys.executable, __file__, "--worker", framework, "--workloads", workload,
                "--weights", weights, "--epochs", str(epochs)] + (["--steps", str(steps)] if steps else [])
-    environment = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    environment = benchmark_environment()
     result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{framework} {workload} worker failed:\n{result.stderr[-3000:]}")
