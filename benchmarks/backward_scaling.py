@@ -25,6 +25,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script from a checkout: make the package importable
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
+from torch_reference import import_torch  # noqa: E402
+
 import scratchnet as sn  # noqa: E402
 
 
@@ -70,15 +72,6 @@ def _time_backward(make_input: Callable[[], Any], build: Callable[[Any, int], An
     return statistics.median(times)
 
 
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(2)
-    return torch
-
-
 def main(argv: list[str] | None = None) -> dict[str, dict[int, dict[str, float | None]]]:
     """Return ``{graph: {n: {"scratchnet_s": t, "scratchnet_us_per_node": u, "torch_s": t or None,
     "torch_us_per_node": u or None}}}``."""
@@ -86,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, dict[str, float |
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    torch = _import_torch()
+    torch = import_torch()
     values = np.full(4, 0.5, np.float32)
     ours_input = lambda: sn.tensor(values, requires_grad=True)  # noqa: E731
     torch_input = None if torch is None else (lambda: torch.tensor(values, requires_grad=True))

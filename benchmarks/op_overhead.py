@@ -25,6 +25,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script from a checkout: make the package importable
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
+from torch_reference import import_torch  # noqa: E402
+
 import scratchnet as sn  # noqa: E402
 
 SHAPE = (4, 4)
@@ -83,22 +85,13 @@ def _torch_inputs(torch: Any) -> Callable[[], tuple[Any, Any]]:
     return make
 
 
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(2)
-    return torch
-
-
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float | None]]:
     """Run every workload; return ``{name: {"scratchnet_us": t, "torch_us": t or None, "ratio": r}}``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=200, help="ops per chain")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per workload (median)")
     args = parser.parse_args(argv)
-    torch = _import_torch()
+    torch = import_torch()
     results: dict[str, dict[str, float | None]] = {}
     print(f"per-op forward+backward time, {SHAPE} float32 tensors, chains of {args.length} ops, "
           f"median of {args.repeats}")
