@@ -80,8 +80,11 @@ def _plot_grid(images: Any, titles: list[str] | None, path: str | None, cmap: st
 
 def plot_filters(layer: Any, path: str | None = None) -> Any:
     """The kernels of a convolution layer, one small image per output channel (first input
-    channel). ``layer`` has a ``weight`` of shape ``(out, in, kh, kw)``, as ``nn.Conv2d``."""
+    channel). ``layer`` is an ``nn.Conv2d`` (its ``weight``) or a Keras ``Conv2D`` (its ``kernel``),
+    both of shape ``(out, in, kh, kw)``."""
     weight = getattr(layer, "weight", None)
+    if weight is None:
+        weight = getattr(layer, "kernel", None)
     if weight is None or _as_array(weight).ndim != 4:
         raise ValueError("plot_filters needs a convolution layer with a 4-D weight, "
                          f"got {type(layer).__name__}")
@@ -103,8 +106,10 @@ def _find_layer(model: Any, layer: Any) -> Any:
 
 def plot_feature_maps(model: Any, layer: Any, image: Any, path: str | None = None) -> Any:
     """The output channels of ``layer`` when ``model`` sees one ``image`` (captured with a forward
-    hook). ``image`` is one sample without the batch axis, e.g. ``(1, 28, 28)``."""
+    hook). ``image`` is one sample without the batch axis: ``(C, H, W)`` for an ``nn`` model,
+    channels-last ``(H, W, C)`` for a Keras model (whose layers output ``(N, H, W, C)``)."""
     import scratchnet as sn
+    from scratchnet.keras.layers import Layer as KerasLayer
 
     target = _find_layer(model, layer)
     captured: list[Any] = []
@@ -120,6 +125,8 @@ def plot_feature_maps(model: Any, layer: Any, image: Any, path: str | None = Non
     if not captured:
         raise ValueError("plot_feature_maps: the layer was not called by the model's forward pass")
     maps = captured[0][0]
+    if maps.ndim == 3 and isinstance(target, KerasLayer):
+        maps = maps.transpose(2, 0, 1)
     if maps.ndim != 3:
         raise ValueError(f"plot_feature_maps needs a layer with (C, H, W) outputs, got {maps.shape}")
     return _plot_grid(maps, [f"channel {i}" for i in range(len(maps))], path, cmap="viridis")
