@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scratchnet.autograd.config import Config, using_config
+from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -105,7 +105,7 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     """
     root._check_can_backward()
     seed = _initial_grad(root, grad)
-    walk = _Walk(sources, create_graph)
+    walk = _Walk(sources, create_graph, None if grad is None else seed)
     if root.creator is None:
         walk.deliver(root, seed)
         return walk.result(sources)
@@ -116,7 +116,7 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
         walk.found_intermediate(root, seed)
     pending: dict[Function, list[Tensor | None]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
-    with using_config("grad_enabled", create_graph):
+    with enable_grad() if create_graph else no_grad():
         for function in order:
             output_grads = pending.pop(function, None)
             if output_grads is None or (relevant is not None and function not in relevant):
@@ -168,12 +168,15 @@ class _Walk:
     """Where gradients go during one backward pass: into ``leaf.grad`` (``Tensor.backward``) or,
     when ``sources`` are given, into a table returned to ``GradientTape.gradient``."""
 
-    def __init__(self, sources: list[Tensor] | None, create_graph: bool) -> None:
+    def __init__(self, sources: list[Tensor] | None, create_graph: bool, caller_grad: Tensor | None) -> None:
         self.source_ids = None if sources is None else {id(s) for s in sources}
         self.found: dict[int, Tensor] = {}
         self.create_graph = create_graph
         self.add = _add_recorded if create_graph else _add_arrays
         self.owned: set[int] = set()  # leaves whose .grad array was made in this pass
+        self.taken: set[int] = set()  # arrays that became a .grad as they were (and the caller's grad=)
+        if caller_grad is not None:
+            self.taken.add(id(caller_grad.array))
 
     def deliver(self, leaf: Tensor, grad: Tensor) -> None:
         """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table."""
@@ -184,14 +187,22 @@ class _Walk:
             leaf.grad = _add_recorded(leaf.grad, grad) if self.create_graph else self._accumulate(leaf, grad)
 
     def _accumulate(self, leaf: Tensor, grad: Tensor) -> Tensor:
-        """``leaf.grad + grad`` unrecorded. The pass's first contribution goes into a new array (the
-        incoming one may be a read-only broadcast view, or shared with another leaf or with the
-        caller's ``grad=``); later ones are added in place into that array, which nothing else holds."""
+        """``leaf.grad + grad`` unrecorded, never writing into an array that anything else may hold.
+
+        A first gradient that this pass computed afresh (a writeable array owning its memory, given
+        to no other leaf) becomes ``.grad`` as it is, without a copy, as PyTorch steals a gradient
+        nothing else refers to; it is never written to afterwards. Any other first gradient (a
+        read-only broadcast view, a view of another array, the caller's ``grad=``) is copied. Later
+        contributions go into a new array that this pass then owns and adds into in place."""
+        array = grad.array
         if id(leaf) in self.owned:
-            leaf.grad.array += grad.array
+            leaf.grad.array += array
             return leaf.grad
+        if leaf.grad is None and array.base is None and array.flags.writeable and id(array) not in self.taken:
+            self.taken.add(id(array))
+            return Tensor.wrap(array)
         self.owned.add(id(leaf))
-        return Tensor.wrap(grad.array.copy() if leaf.grad is None else leaf.grad.array + grad.array)
+        return Tensor.wrap(array.copy() if leaf.grad is None else leaf.grad.array + array)
 
     def found_intermediate(self, x: Tensor, grad: Tensor) -> None:
         """Record the gradient of a non-leaf tensor that is one of the sources (tape only)."""

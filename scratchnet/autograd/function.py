@@ -127,7 +127,7 @@ class ArrayFunction(Function):
                 f"{self.name} does not support higher-order gradients (create_graph=True)")
         grads = self.backward_arrays(*[g.array for g in grad_outputs])
         if isinstance(grads, tuple):
-            return tuple(None if g is None else Tensor.wrap(g) for g in grads)
+            return tuple([None if g is None else Tensor.wrap(g) for g in grads])
         return None if grads is None else Tensor.wrap(grads)
 
     def backward_arrays(self, *grad_outputs: xp.ndarray) -> Any:

@@ -60,7 +60,9 @@ def _class_indices(name: str, input: Tensor, target: Any, ignore_index: int) -> 
                          f"(expected class indices of shape {expected})")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     flat = labels.reshape(-1)
-    bad = (flat != ignore_index) & ((flat < 0) | (flat >= classes))
+    bad = (flat < 0) | (flat >= classes)
+    if bad.any():
+        bad &= flat != ignore_index
     if bad.any():
         position = int(xp.flatnonzero(bad)[0])
         raise ValueError(f"label {int(flat[position])} out of range [0, {classes}) at index {position}")
@@ -69,6 +71,8 @@ def _class_indices(name: str, input: Tensor, target: Any, ignore_index: int) -> 
 
 def _class_rows(input: Tensor) -> Tensor:
     """Logits ``(N, C, d...)`` or ``(C,)`` as rows ``(M, C)`` (class axis last)."""
+    if input.ndim == 2:
+        return input
     if input.ndim == 1:
         return reshape(input, 1, -1)
     if input.ndim > 2:
@@ -102,17 +106,20 @@ class SoftmaxCrossEntropy(ArrayFunction):
         return xp.ones(like.shape[1], like.dtype) if weight is None else weight.astype(like.dtype, copy=False)
 
     def _index_coefficients(self, logits: xp.ndarray) -> tuple[xp.ndarray, float]:
+        """q = (1 − ε)·w_y·one-hot(y) + ε/C·w on kept rows (zero on ignored ones), and the
+        'mean' denominator Σ w_y over kept rows (their count without class weights)."""
         rows, classes = logits.shape
-        weight = self._weights(logits)
         kept = self.labels != self.ignore_index
         labels = xp.where(kept, self.labels, 0)
-        label_weight = weight[labels] * kept
+        if self.class_weight is None:
+            label_weight = kept.astype(logits.dtype)
+        else:
+            label_weight = self._weights(logits)[labels] * kept
         q = xp.zeros_like(logits)
-        q[xp.arange(rows), labels] = label_weight * (1 - self.smoothing)
+        q[xp.arange(rows), labels] = label_weight * (1 - self.smoothing) if self.smoothing else label_weight
         if self.smoothing:
-            q += (self.smoothing / classes) * weight * kept[:, None]
-        denominator = float(label_weight.sum()) if self.class_weight is not None else float(kept.sum())
-        return q, denominator
+            q += (self.smoothing / classes) * self._weights(logits) * kept[:, None]
+        return q, float(label_weight.sum())
 
     def _probability_coefficients(self, target: xp.ndarray) -> tuple[xp.ndarray, float]:
         classes = target.shape[1]
@@ -120,8 +127,10 @@ class SoftmaxCrossEntropy(ArrayFunction):
         return smoothed * self._weights(target), target.shape[0]
 
     def _row_grads(self, g: xp.ndarray) -> xp.ndarray:
-        scale = g if self.reduction == "none" else xp.full(self.q.shape[0], g, dtype=self.q.dtype)
-        return (scale / self.denominator if self.reduction == "mean" else scale)[:, None]
+        """The loss gradient of each row, as a column (or one scalar shared by every row)."""
+        if self.reduction == "none":
+            return g[:, None]
+        return g / self.denominator if self.reduction == "mean" else g
 
     def backward_arrays(self, g: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
         row_grads = self._row_grads(g)

@@ -108,8 +108,13 @@ class Model(Layer):
     @property
     def losses(self) -> list[Tensor]:
         """Regularization penalties of every layer (recomputed on each access)."""
-        return [penalty for module in self.modules() if module is not self and isinstance(module, Layer)
-                and not isinstance(module, Model) for penalty in module.losses]
+        return [penalty for layer in self._penalty_layers() for penalty in layer.losses]
+
+    def _penalty_layers(self) -> list[Layer]:
+        """The layers inside this model (nested models' layers included, models themselves not)
+        whose class can add regularization penalties, i.e. overrides ``Layer.losses``."""
+        return [module for module in self.modules() if module is not self and isinstance(module, Layer)
+                and not isinstance(module, Model) and type(module).losses is not Layer.losses]
 
     # ---- compile / fit / evaluate / predict -------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: list[Any] | None = None,
@@ -132,12 +137,19 @@ class Model(Layer):
             raise RuntimeError("You must compile your model before training/testing. "
                                "Use `model.compile(optimizer, loss)`.")
 
-    def _loss_of(self, outputs: Tensor, targets: Any) -> Tensor:
-        """The compiled loss plus the regularization penalties."""
-        loss = self.loss(targets, outputs)
-        for penalty in self.losses:
-            loss = loss + penalty
-        return loss
+    def _loss_function(self) -> Any:
+        """``loss_of(outputs, targets)``: the compiled loss plus the regularization penalties, with
+        the layers that may add penalties looked up once here rather than on every batch."""
+        penalty_layers = self._penalty_layers()
+
+        def loss_of(outputs: Tensor, targets: Any) -> Tensor:
+            loss = self.loss(targets, outputs)
+            for layer in penalty_layers:
+                for penalty in layer.losses:
+                    loss = loss + penalty
+            return loss
+
+        return loss_of
 
     def _batch_logs(self, loss: float, outputs: Tensor, targets: Any) -> list[float]:
         return [loss, *(metric(targets, outputs.array) for metric in self.compiled_metrics)]
@@ -202,9 +214,10 @@ class Model(Layer):
 
     def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList) -> dict[str, float]:
         running = metrics_module.RunningMeans(self.metrics_names)
+        loss_of = self._loss_function()
         for step, (x, y) in enumerate(data):
             callback_list.on_train_batch_begin(step)
-            loss, outputs = train_step(self._training_call, self._loss_of, self.optimizer, x, y)
+            loss, outputs = train_step(self._training_call, loss_of, self.optimizer, x, y)
             running.update(self._batch_logs(loss, outputs, y), len(x))
             callback_list.on_train_batch_end(step, running.result())
             if self.stop_training:
@@ -214,10 +227,11 @@ class Model(Layer):
     def _evaluate_batches(self, data: Any, on_batch: Any = None) -> dict[str, float]:
         """Mean loss and metrics over ``data`` in inference mode; ``on_batch(steps_done, logs)``."""
         running = metrics_module.RunningMeans(self.metrics_names)
+        loss_of = self._loss_function()
         with no_grad():
             for step, (x, y) in enumerate(data):
                 outputs = self(x, training=False)
-                loss = float(self._loss_of(outputs, y).item())
+                loss = float(loss_of(outputs, y).item())
                 running.update(self._batch_logs(loss, outputs, y), len(x))
                 if on_batch is not None:
                     on_batch(step + 1, running.result())

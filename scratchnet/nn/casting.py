@@ -22,6 +22,20 @@ def check_dtype(array: Any) -> None:
         raise TypeError(f"a module input must hold real numbers, got an array of dtype {array.dtype}")
 
 
+def is_cast(args: tuple[Any, ...], float_dtype: xp.dtype | None) -> bool:
+    """Whether every positional argument is already a Tensor that ``cast_input`` would return
+    unchanged: of ``float_dtype``, or of any real dtype when ``float_dtype`` is None (the fast path
+    of ``Module.__call__``)."""
+    for value in args:
+        if not isinstance(value, Tensor):
+            return False
+        dtype = value.array.dtype
+        unchanged = dtype == float_dtype if float_dtype is not None else dtype.kind in "fiub"
+        if not unchanged:
+            return False
+    return True
+
+
 def cast_input(value: Any, float_dtype: xp.dtype | None, keep_integers: bool) -> Any:
     """``value`` as a Tensor of ``float_dtype`` (arrays and Tensors; tuples and lists of them
     are cast element by element; anything else is returned unchanged).
@@ -33,7 +47,7 @@ def cast_input(value: Any, float_dtype: xp.dtype | None, keep_integers: bool) ->
         return type(value)(cast_input(v, float_dtype, keep_integers) for v in value)
     if isinstance(value, xp.ndarray):
         check_dtype(value)
-        value = Tensor(value)
+        value = Tensor.wrap(value)
     if not isinstance(value, Tensor):
         return value
     check_dtype(value.array)

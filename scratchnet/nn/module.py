@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import is_floating, resolve_dtype, xp
-from scratchnet.nn.casting import cast_input, check_dtype
+from scratchnet.nn.casting import cast_input, check_dtype, is_cast
 from scratchnet.nn.hooks import RemovableHandle
 from scratchnet.nn.parameter import Parameter
 
@@ -106,12 +106,26 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        args = cast_input(args, self._float_dtype(), self._keeps_integer_input())
+        float_dtype = self._float_dtype()
+        if not is_cast(args, float_dtype):
+            args = cast_input(args, float_dtype, self._keeps_integer_input())
+        if self._forward_pre_hooks:
+            args = self._run_forward_pre_hooks(args)
+        output = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            output = self._run_forward_hooks(args, output)
+        return output
+
+    def _run_forward_pre_hooks(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The positional arguments after every forward pre-hook (a hook may replace them)."""
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+        return args
+
+    def _run_forward_hooks(self, args: tuple[Any, ...], output: Any) -> Any:
+        """The output after every forward hook (a hook may replace it)."""
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
@@ -124,10 +138,17 @@ class Module:
         return self.accepts_integer_input or all(p is None for p in self._parameters.values())
 
     def _float_dtype(self) -> xp.dtype | None:
-        """The dtype of the first floating-point parameter (None without parameters)."""
-        for parameter in self.parameters():
-            if is_floating(parameter.dtype):
-                return parameter.dtype
+        """The dtype of the first floating-point parameter in ``parameters()`` order (None
+        without one). Looked up on every call, by a plain walk of the registries (cheap next to
+        ``parameters()``), so that parameters replaced or cast since the last call are seen."""
+        for parameter in self._parameters.values():
+            if parameter is not None and parameter.array.dtype.kind == "f":
+                return parameter.array.dtype
+        for child in self._modules.values():
+            if child is not None:
+                dtype = child._float_dtype()
+                if dtype is not None:
+                    return dtype
         return None
 
     # ---- registration -----------------------------------------------------------------

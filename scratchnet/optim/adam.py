@@ -54,6 +54,12 @@ class Adam(Optimizer):
 
     def _update(self, param: xp.ndarray, grad: xp.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
+        """One Adam step in twelve passes over the parameter, in place or into one scratch array.
+
+        The bias corrections are folded into two scalars: with c2 = √(1 - β2ᵗ),
+        γ/(1 - β1ᵗ) · m / (√v̂/c2 + ε) = (γ·c2/(1 - β1ᵗ)) · m / (√v̂ + ε·c2) (equal up to rounding);
+        the epsilon-hat form is the same with ε in place of ε·c2.
+        """
         state["step"] += 1
         lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         decoupled = group["decoupled_weight_decay"]
@@ -61,20 +67,17 @@ class Adam(Optimizer):
             param *= 1.0 - lr * weight_decay
         grad = self._effective_grad(param, grad, group, 0.0 if decoupled else weight_decay)
         exp_avg, exp_avg_sq, work = state["exp_avg"], state["exp_avg_sq"], self._scratch(1, param)
-        exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=work), 1.0 - beta1, out=work)
+        exp_avg *= beta1
+        exp_avg += xp.multiply(grad, 1.0 - beta1, out=work)
         exp_avg_sq *= beta2
-        exp_avg_sq += xp.multiply(xp.multiply(grad, grad, out=work), 1.0 - beta2, out=work)
+        exp_avg_sq += xp.multiply(xp.square(grad, out=work), 1.0 - beta2, out=work)
         if group["amsgrad"]:
             exp_avg_sq = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-        bias_correction1 = 1.0 - beta1 ** state["step"]
         bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** state["step"])
+        step_size = lr * bias_correction2_sqrt / (1.0 - beta1 ** state["step"])
+        eps = group["eps"] if group["epsilon_hat"] else group["eps"] * bias_correction2_sqrt
         denominator = xp.sqrt(exp_avg_sq, out=work)
-        if group["epsilon_hat"]:
-            step_size = lr * bias_correction2_sqrt / bias_correction1
-        else:
-            step_size = lr / bias_correction1
-            denominator /= bias_correction2_sqrt
-        denominator += group["eps"]
+        denominator += eps
         update = xp.divide(exp_avg, denominator, out=work)
         update *= step_size
         param -= update
