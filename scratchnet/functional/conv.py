@@ -1,29 +1,37 @@
 """2-D convolution (cross-correlation, as PyTorch) as one GEMM per group over im2col patches.
 
-Inside, patches are laid out channels-last, ``(N·OH·OW, KH·KW·C)``, so that the one patch copy
-reads whole pixel rows and the GEMM result ``(N·OH·OW, OC)`` *is* the output in ``(N, OH, OW, OC)``
-memory: the output is returned as an ``(N, OC, OH, OW)`` view of it without a transposing copy
-(NumPy keeps that memory order through the elementwise ops that follow, and the next convolution
-reads it directly). The backward pass reuses the saved patches for the weight gradient and folds
-the patch gradients back with ``col2im``'s loop over kernel offsets; it skips the input gradient
-when the input needs none (the first layer).
+Inside, patches are laid out channels-last, ``(N·OH·OW, KH·KW·C)``, plus a column of ones that
+carries the bias, so that the one patch copy reads whole pixel rows and the GEMM result
+``(N·OH·OW, OC)`` *is* the output, bias included, in ``(N, OH, OW, OC)`` memory: the output is
+returned as an ``(N, OC, OH, OW)`` view of it without a transposing copy (NumPy keeps that memory
+order through the elementwise ops that follow, and the next convolution reads it directly).
+
+The backward pass reuses the saved patches for the weight gradient (whose ones column yields the
+bias gradient) and folds the patch gradients back onto the input (col2im); for stride 1 the fold
+runs on flattened padded images, where every kernel offset is one shift of contiguous memory. It
+skips the input gradient when the input needs none (the first layer). The large patch and
+gradient matrices are borrowed from ``im2col``'s spare arrays and given back after backward.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from scratchnet.autograd.config import Config
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.functional.im2col import (
     Padding2d,
+    borrow,
     crop_2d,
+    drop_spares,
+    fold_windows,
+    give_back,
     kernel_offsets,
     pad_2d,
     padding_2d,
     pair,
-    window_offset,
     windows,
 )
 from scratchnet.ops.convert import as_tensor
@@ -33,7 +41,8 @@ Pair = tuple[int, int]
 
 class Conv2d(ArrayFunction):
     """y[n, o, h, w] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x_pad[n, c, s·h + d·i, s·w + d·j]
-    (c within o's group); gW = gyᵀ·cols, gb = Σ gy, gx = col2im(gy·W)."""
+    (c within o's group); with cols the patches plus a ones column and K = [W | b]:
+    y = cols·Kᵀ, [gW | gb] = gyᵀ·cols, gx = col2im(gy·W)."""
 
     def __init__(self, stride: Pair, padding: Padding2d, dilation: Pair, groups: int) -> None:
         self.stride = stride
@@ -41,27 +50,51 @@ class Conv2d(ArrayFunction):
         self.dilation = dilation
         self.groups = groups
 
+
+    def __call__(self, *inputs: Tensor) -> Any:
+        outputs = super().__call__(*inputs)
+        if getattr(self, "inputs", None) is None:  # not recorded: no backward will read the patches
+            self.__dict__.pop("cols", None)
+            if not Config.grad_enabled:  # inference: the training step's spares would only sit idle
+                drop_spares()
+        return outputs
+
     def forward(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> xp.ndarray:
-        x_padded = pad_2d(x, self.padding)
         out_channels, group_channels, kh, kw = weight.shape
-        view = windows(x_padded, (kh, kw), self.stride, self.dilation)
-        n, _, oh, ow, _, _ = view.shape
-        self.padded_shape = x_padded.shape
-        self.cols, self.kernels = [], []
-        out = xp.empty((n * oh * ow, out_channels), dtype=xp.result_type(x, weight))
-        for inputs, outputs in self._group_slices(group_channels, out_channels):
-            cols = view[:, inputs].transpose(0, 2, 3, 4, 5, 1).reshape(n * oh * ow, kh * kw * group_channels)
-            kernel = xp.ascontiguousarray(weight[outputs].transpose(0, 2, 3, 1))
-            kernel = kernel.reshape(out_channels // self.groups, -1)
+        slices = self._group_slices(group_channels, out_channels)
+        self.cols = self._patches(x, (kh, kw), slices, bias is not None)
+        (oh, ow), size = self.out_size, kh * kw * group_channels
+        out = xp.empty((x.shape[0] * oh * ow, out_channels), dtype=xp.result_type(x, weight))
+        self.kernels = []
+        for (_, outputs), cols in zip(slices, self.cols):
+            kernel = weight[outputs].transpose(0, 2, 3, 1).reshape(-1, size)
+            if bias is not None:
+                kernel = xp.concatenate([kernel, bias[outputs, None]], axis=1)
+            self.kernels.append(kernel)
             if self.groups == 1:
                 xp.matmul(cols, kernel.T, out=out)
             else:
                 out[:, outputs] = cols @ kernel.T
-            self.cols.append(cols)
-            self.kernels.append(kernel)
-        if bias is not None:
-            out += bias
-        return out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2)
+        return out.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
+
+    def _patches(self, x: xp.ndarray, kernel_size: Pair, slices: list[tuple[slice, slice]],
+                 ones_column: bool) -> list[xp.ndarray]:
+        """Per group, the patches of x_pad as rows ``(N·OH·OW, KH·KW·C/groups)`` in channels-last
+        order, plus a column of ones if asked (borrowed arrays; the padded copy is freed here)."""
+        x_padded = pad_2d(x, self.padding)
+        view = windows(x_padded, kernel_size, self.stride, self.dilation)
+        n, _, oh, ow, kh, kw = view.shape
+        self.padded_shape, self.out_size = x_padded.shape, (oh, ow)
+        patches = []
+        for inputs, _ in slices:
+            group = view[:, inputs].transpose(0, 2, 3, 4, 5, 1)
+            size = kh * kw * group.shape[-1]
+            cols = borrow("conv patches", (n * oh * ow, size + ones_column), x.dtype)
+            cols[:, :size].reshape(group.shape)[...] = group
+            if ones_column:
+                cols[:, size] = 1
+            patches.append(cols)
+        return patches
 
     def _group_slices(self, group_channels: int, out_channels: int) -> list[tuple[slice, slice]]:
         """(input channels, output channels) of each group."""
@@ -73,38 +106,82 @@ class Conv2d(ArrayFunction):
         n, out_channels, oh, ow = gy.shape
         gy_rows = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(n * oh * ow, out_channels)
         slices = self._group_slices(self.inputs[1].shape[1], out_channels)
-        gx = self._input_grad(gy_rows, slices, (n, oh, ow)) if self.needs_input_grad[0] else None
-        gw = self._weight_grad(gy_rows, slices) if self.needs_input_grad[1] else None
-        if len(self.inputs) == 3 and self.needs_input_grad[2]:
-            return gx, gw, xp.einsum("ij->j", gy_rows)  # faster than sum(axis=0) over narrow rows
+        gx = self._input_grad(gy_rows, slices) if self.needs_input_grad[0] else None
+        if not any(self.needs_input_grad[1:]):
+            return (gx,) + (None,) * (len(self.inputs) - 1)
+        weight_and_bias = self._weight_grad(gy_rows, slices)
+        _, group_channels, kh, kw = self.inputs[1].shape
+        gw = weight_and_bias[:, :kh * kw * group_channels].reshape(out_channels, kh, kw, group_channels)
+        gw = xp.ascontiguousarray(gw.transpose(0, 3, 1, 2)) if self.needs_input_grad[1] else None
+        if len(self.inputs) == 3:
+            return gx, gw, weight_and_bias[:, -1] if self.needs_input_grad[2] else None
         return gx, gw
 
     def _weight_grad(self, gy_rows: xp.ndarray, slices: list[tuple[slice, slice]]) -> xp.ndarray:
-        """gW = gyᵀ·cols per group, computed as (colsᵀ·gy)ᵀ: OpenBLAS's threaded GEMM is
+        """[gW | gb] = gyᵀ·cols per group, computed as (colsᵀ·gy)ᵀ: OpenBLAS's threaded GEMM is
         pathologically slow for the long-K product written the other way round."""
-        out_channels, group_channels, kh, kw = self.inputs[1].shape
-        gw = xp.empty((out_channels, kh * kw * group_channels), dtype=gy_rows.dtype)
+        grads = xp.empty((gy_rows.shape[1], self.cols[0].shape[1]), dtype=gy_rows.dtype)
         for (_, outputs), cols in zip(slices, self.cols):
-            gw[outputs] = (cols.T @ xp.ascontiguousarray(gy_rows[:, outputs])).T
-        return xp.ascontiguousarray(gw.reshape(out_channels, kh, kw, group_channels).transpose(0, 3, 1, 2))
+            grads[outputs] = (cols.T @ xp.ascontiguousarray(gy_rows[:, outputs])).T
+        return grads
 
-    def _input_grad(self, gy_rows: xp.ndarray, slices: list[tuple[slice, slice]],
-                    out_size: tuple[int, int, int]) -> xp.ndarray:
-        """col2im of gy·W. The GEMM is taken transposed, Wᵀ·gyᵀ, giving for each kernel offset a
-        ``(C, N, OH, OW)`` block whose KH·KW shifted adds run over whole image rows; the result
-        is copied back to channels-last once."""
+    def _input_grad(self, gy_rows: xp.ndarray, slices: list[tuple[slice, slice]]) -> xp.ndarray:
+        """gx = col2im(gy·W), group by group, stored channels-last."""
+        n, c, h, w = self.inputs[0].shape
         _, group_channels, kh, kw = self.inputs[1].shape
-        n, c, h, w = self.padded_shape
-        grad = xp.zeros((c, n, h, w), dtype=gy_rows.dtype)
-        offsets = kernel_offsets((kh, kw))
+        gx = xp.empty((n, h, w, c), dtype=gy_rows.dtype)
+        fold = self._fold_shifted if self.stride == (1, 1) else self._fold_windows
         for (inputs, outputs), kernel in zip(slices, self.kernels):
-            rows_t = gy_rows.T if self.groups == 1 else xp.ascontiguousarray(gy_rows[:, outputs].T)
-            blocks = (xp.ascontiguousarray(kernel.T) @ rows_t).reshape((kh * kw, group_channels) + out_size)
-            for (i, j), block in zip(offsets, blocks):
-                rows, cols = window_offset(i, j, out_size[1:], self.stride, self.dilation)
-                grad[inputs, :, rows, cols] += block
-        centre = crop_2d(grad.transpose(1, 0, 2, 3), self.padding)
-        return xp.ascontiguousarray(centre.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+            fold(gy_rows[:, outputs], kernel[:, :kh * kw * group_channels], gx[..., inputs])
+        return gx.transpose(0, 3, 1, 2)
+
+    def _fold_windows(self, gy_group: xp.ndarray, kernel: xp.ndarray, out: xp.ndarray) -> None:
+        """``out (N, H, W, C) = col2im(gy·W)`` with ``fold_windows``'s strided adds (any stride)."""
+        n, _, _, c = out.shape
+        kh, kw = self.inputs[1].shape[2:]
+        oh, ow = self.out_size
+        patches = (gy_group @ kernel).reshape(n, oh, ow, kh, kw, c).transpose(0, 5, 1, 2, 3, 4)
+        padded = fold_windows(patches, (n, c) + self.padded_shape[2:], self.stride, self.dilation)
+        out[...] = crop_2d(padded, self.padding).transpose(0, 2, 3, 1)
+
+    def _fold_shifted(self, gy_group: xp.ndarray, kernel: xp.ndarray, out: xp.ndarray) -> None:
+        """``out (N, H, W, C) = col2im(gy·W)`` for stride 1, on flattened padded images.
+
+        gy is laid on the padded ``(HP, WP)`` pixel grid (zeros past ``(OH, OW)``), flattened to
+        ``L = N·HP·WP`` pixels; one GEMM gives P = Wᵀ·gyᵀ, a ``(C, L)`` block per kernel offset
+        ``(i, j)``, and that offset sends every pixel the same flat distance s = d·(i·WP + j):
+        gx_pad[:, s:s + L] += P_ij, one add over contiguous rows per offset, then one crop copy
+        back to channels-last."""
+        n, h, w, c = out.shape
+        _, _, hp, wp = self.padded_shape
+        kh, kw = self.inputs[1].shape[2:]
+        (dh, dw), (oh, ow), length = self.dilation, self.out_size, n * hp * wp
+        grid = borrow("conv gradient grid", (n, hp, wp, gy_group.shape[1]), gy_group.dtype)
+        grid[:, :oh, :ow] = gy_group.reshape(n, oh, ow, -1)
+        grid[:, oh:] = 0
+        grid[:, :oh, ow:] = 0
+        patches = borrow("conv patch gradients", (kernel.shape[1], length), grid.dtype)
+        xp.matmul(kernel.T, grid.reshape(length, -1).T, out=patches)
+        shifts = [dh * i * wp + dw * j for i, j in kernel_offsets((kh, kw))]
+        padded = borrow("conv padded gradient", (c, length + shifts[-1]), grid.dtype)
+        padded[:, :length] = patches[:c]
+        padded[:, length:] = 0
+        for k, shift in enumerate(shifts[1:], start=1):
+            padded[:, shift:shift + length] += patches[k * c:(k + 1) * c]
+        (top, _), (left, _) = self.padding
+        centre = padded[:, :length].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w]
+        out[...] = centre.transpose(1, 2, 3, 0)
+        for purpose, array in (("conv gradient grid", grid), ("conv patch gradients", patches),
+                               ("conv padded gradient", padded)):
+            give_back(purpose, array)
+
+    def release(self) -> None:
+        self._give_back_patches()
+        super().release()
+
+    def _give_back_patches(self) -> None:
+        for cols in self.__dict__.pop("cols", ()):
+            give_back("conv patches", cols)
 
 
 def _same_padding(kernel_size: Pair, dilation: Pair) -> Padding2d:

@@ -7,7 +7,8 @@ strided view of the padded input (no Python loop over images or pixels) copied o
 ``col2im`` is its adjoint, summing overlapping patches with one loop over the ``KH·KW`` offsets.
 
 The helpers below work on the 6-D window view ``(N, C, OH, OW, KH, KW)`` so that convolution and
-pooling can pick the memory order that suits them.
+pooling can pick the memory order that suits them; ``borrow``/``give_back`` keep their large
+scratch matrices from one training step to the next.
 """
 
 from __future__ import annotations
@@ -18,6 +19,34 @@ from scratchnet.backend import xp
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]
+
+
+SPARE_BYTES_LIMIT = 512 * 2 ** 20
+"""At most this many bytes of scratch arrays are kept between calls by ``borrow``/``give_back``."""
+
+_spare: dict[tuple[Any, ...], xp.ndarray] = {}
+
+
+def borrow(purpose: str, shape: tuple[int, ...], dtype: Any) -> xp.ndarray:
+    """An uninitialised array of ``shape``: the one last given back for ``purpose`` with this shape
+    and dtype, else a new one. Convolution borrows its large patch and gradient matrices, which
+    repeat from step to step: reusing them spares the allocator fresh pages (page faults cost more
+    than the copy that fills them). The borrower owns the array until it calls ``give_back``."""
+    array = _spare.pop((purpose, shape, xp.dtype(dtype)), None)
+    return xp.empty(shape, dtype=dtype) if array is None else array
+
+
+def give_back(purpose: str, array: xp.ndarray) -> None:
+    """Keep ``array`` (no longer used by its borrower) for the next ``borrow`` of its kind; the
+    oldest spares are dropped beyond ``SPARE_BYTES_LIMIT``."""
+    _spare[(purpose, array.shape, array.dtype)] = array
+    while sum(a.nbytes for a in _spare.values()) > SPARE_BYTES_LIMIT:
+        del _spare[next(iter(_spare))]
+
+
+def drop_spares() -> None:
+    """Free every kept scratch array (inference borrows for other shapes than training does)."""
+    _spare.clear()
 
 
 def pair(value: Any, name: str = "value") -> Pair:
@@ -62,7 +91,8 @@ def pad_2d(x: xp.ndarray, padding: Padding2d, value: float = 0.0) -> xp.ndarray:
     if top == bottom == left == right == 0:
         return x
     n, c, h, w = x.shape
-    out = zeros_padded((n, c, h + top + bottom, w + left + right), x.dtype, is_channels_last(x))
+    out = image_array((n, c, h + top + bottom, w + left + right), x.dtype, is_channels_last(x),
+                      zeroed=value == 0)
     if value != 0:
         out.fill(value)
     out[:, :, top:top + h, left:left + w] = x
@@ -81,12 +111,15 @@ def windows(x_padded: xp.ndarray, kernel_size: Pair, stride: Pair, dilation: Pai
         writeable=False)
 
 
-def zeros_padded(padded_shape: tuple[int, ...], dtype: xp.dtype, channels_last: bool) -> xp.ndarray:
-    """A zero ``(N, C, H, W)`` array, stored as ``(N, H, W, C)`` in memory when ``channels_last``."""
+def image_array(shape: tuple[int, ...], dtype: xp.dtype, channels_last: bool,
+                zeroed: bool = True) -> xp.ndarray:
+    """A new ``(N, C, H, W)`` array of zeros (uninitialised unless ``zeroed``), stored as
+    ``(N, H, W, C)`` in memory when ``channels_last``."""
+    make = xp.zeros if zeroed else xp.empty
     if not channels_last:
-        return xp.zeros(padded_shape, dtype=dtype)
-    n, c, h, w = padded_shape
-    return xp.zeros((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+        return make(shape, dtype=dtype)
+    n, c, h, w = shape
+    return make((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
 
 
 def is_channels_last(x: xp.ndarray) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scratchnet.autograd.function import ArrayFunction
@@ -12,29 +13,66 @@ from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import sqrt
 
 
-def _channel_view(a: xp.ndarray) -> tuple[xp.ndarray, str]:
-    """``a (N, C, ...)`` as a view ``(rows, C)`` when its channels are innermost in memory (2-D or
-    channels-last input), else as ``(N, C, rest)``; with the matching einsum subscripts."""
-    moved = xp.moveaxis(a, 1, -1)
-    if moved.flags.c_contiguous:
-        return moved.reshape(-1, a.shape[1]), "ij"
-    return a.reshape(a.shape[0], a.shape[1], -1), "kjl"
+class ChannelRows:
+    """An ``(N, C, ...)`` array seen as a 2-D array of long contiguous rows, so that per-channel sums
+    and scalings run over long inner loops (NumPy is slow over short ones, like the 16 channels of
+    a pixel).
 
+    Channels-last memory (convolution outputs, and ``(N, C)`` input) becomes ``(N·…·H, W·C)``, the
+    channel cycling along each row; channels-first memory becomes ``(N·C, H·W)``, one channel per
+    row. A per-channel vector is ``spread`` to match by tiling it. An input in neither memory order
+    is copied to channels-first once.
+    """
 
-def channel_sum(*arrays: xp.ndarray) -> xp.ndarray:
-    """Σ over every axis but 1 of the elementwise product of ``arrays`` (same shape and memory
-    order), as one einsum over memory-order views: no temporary product, no slow strided reduce."""
-    views = [_channel_view(a) for a in arrays]
-    subscripts = ",".join(s for _, s in views) + "->j"
-    return xp.einsum(subscripts, *[v for v, _ in views])
+    def __init__(self, a: xp.ndarray) -> None:
+        moved = xp.moveaxis(a, 1, -1)
+        if not (moved.flags.c_contiguous or a.flags.c_contiguous):
+            a = xp.ascontiguousarray(a)
+            moved = xp.moveaxis(a, 1, -1)
+        self.shape, self.channels = a.shape, a.shape[1]
+        self.channels_last = moved.flags.c_contiguous
+        if self.channels_last:
+            width = moved.shape[-2] * self.channels if a.ndim > 2 else self.channels
+            self.moved_shape = moved.shape
+            self.rows = moved.reshape(math.prod(moved.shape[:-2]) if a.ndim > 2 else a.shape[0], width)
+        else:
+            self.rows = a.reshape(a.shape[0] * self.channels, math.prod(a.shape[2:]))
+
+    def rows_of(self, b: xp.ndarray) -> xp.ndarray:
+        """``b`` (shaped like the array) as rows of the same layout (copied if stored otherwise)."""
+        b = in_layout_of(b, self.array(self.rows))
+        return (xp.moveaxis(b, 1, -1) if self.channels_last else b).reshape(self.rows.shape)
+
+    def array(self, rows: xp.ndarray) -> xp.ndarray:
+        """Rows of this layout back as an ``(N, C, ...)`` array (a view)."""
+        if self.channels_last:
+            return xp.moveaxis(rows.reshape(self.moved_shape), -1, 1)
+        return rows.reshape(self.shape)
+
+    def sum(self, rows: xp.ndarray, other: xp.ndarray | None = None) -> xp.ndarray:
+        """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product)."""
+        axis = 0 if self.channels_last else 1
+        if other is None:
+            partial = rows.sum(axis=axis)
+        else:
+            partial = xp.einsum("ij,ij->j" if self.channels_last else "ij,ij->i", rows, other)
+        return partial.reshape(-1, self.channels).sum(axis=0)
+
+    def spread(self, per_channel: xp.ndarray) -> xp.ndarray:
+        """A ``(C,)`` vector tiled to broadcast against the rows."""
+        if self.channels_last:
+            return xp.tile(per_channel, self.rows.shape[1] // self.channels)
+        return xp.tile(per_channel, self.rows.shape[0] // self.channels)[:, None]
 
 
 class BatchNorm(ArrayFunction):
     """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε) per channel (axis 1).
 
-    Training uses the batch's μ, σ² (biased) and backward is the fused formula
-    gx = γ/√(σ²+ε) · (gy − mean(gy) − x̂·mean(gy·x̂)); evaluation uses the given statistics, so
-    gx = γ/√(σ²+ε) · gy. ``weight``/``bias`` may be absent (γ = 1, β = 0).
+    Training uses the batch's μ, σ² (biased, two passes) and backward is the fused formula
+    gx = γ/√(σ²+ε) · (gy − mean(gy) − x̂·mean(gy·x̂)), gγ = Σ gy·x̂, gβ = Σ gy; evaluation uses the
+    given statistics, so gx = γ/√(σ²+ε) · gy. ``weight``/``bias`` may be absent (γ = 1, β = 0).
+    Everything runs on ``ChannelRows`` views in the input's memory order; x − μ is kept for backward
+    (x̂ = (x − μ)/√(σ²+ε) is never stored).
     """
 
     def __init__(self, mean: xp.ndarray | None, var: xp.ndarray | None, eps: float, has_weight: bool,
@@ -46,50 +84,42 @@ class BatchNorm(ArrayFunction):
         self.has_bias = has_bias
 
     def forward(self, x: xp.ndarray, *affine: xp.ndarray) -> xp.ndarray:
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        self.shape = shape
+        view = self.view = ChannelRows(x)
         self.batch_stats = self.mean is None
         if self.batch_stats:
             count = x.dtype.type(x.size // x.shape[1])
-            self.mean = channel_sum(x) / count
-            centred = x - self.mean.reshape(shape)
-            self.var = channel_sum(centred, centred) / count
-            var = self.var.reshape(shape)
+            self.mean = view.sum(view.rows) / count
+            self.centred = view.rows - view.spread(self.mean)
+            self.var = view.sum(self.centred, self.centred) / count
         else:
-            centred = x - self.mean.reshape(shape).astype(x.dtype, copy=False)
-            var = self.var.reshape(shape).astype(x.dtype, copy=False)
-        inv_std = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
-        centred *= inv_std
-        self.x_hat, self.inv_std = centred, inv_std
-        weight = affine[0] if self.has_weight else None
-        bias = affine[-1] if self.has_bias else None
-        if weight is None and bias is None:
-            return centred.copy()
-        y = centred * weight.reshape(shape) if weight is not None else centred.copy()
-        if bias is not None:
-            y += bias.reshape(shape)
-        return y
+            self.centred = view.rows - view.spread(self.mean.astype(x.dtype, copy=False))
+        self.inv_std = 1.0 / xp.sqrt(self.var.astype(x.dtype, copy=False) + x.dtype.type(self.eps))
+        y = self.centred * view.spread(self.inv_std * affine[0] if self.has_weight else self.inv_std)
+        if self.has_bias:
+            y += view.spread(affine[-1])
+        return view.array(y)
 
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
-        shape = self.shape
-        gy = in_layout_of(gy, self.x_hat)
-        needs = self.needs_input_grad
-        weight = self.inputs[1].array.reshape(shape) if self.has_weight else None
-        need_sums = self.batch_stats and needs[0] or (self.has_weight and needs[1])
-        need_bias_sum = (self.batch_stats and needs[0]) or (self.has_bias and needs[-1])
-        grad_bias = channel_sum(gy) if need_bias_sum else None
-        grad_weight = channel_sum(gy, self.x_hat) if need_sums else None
+        view, needs = self.view, self.needs_input_grad
+        gy = view.rows_of(gy)
+        weight = self.inputs[1].array if self.has_weight else None
+        train_gx = self.batch_stats and needs[0]
+        grad_bias = view.sum(gy) if train_gx or (self.has_bias and needs[-1]) else None
+        grad_weight = None
+        if train_gx or (self.has_weight and needs[1]):
+            grad_weight = view.sum(gy, self.centred) * self.inv_std  # Σ gy·x̂
         gx = None
         if needs[0]:
             scale = self.inv_std if weight is None else self.inv_std * weight
             if self.batch_stats:
-                count = gy.size // gy.shape[1]
-                gx = self.x_hat * (-grad_weight / count).reshape(shape)
+                count = gy.size // self.view.channels
+                gx = self.centred * view.spread(-grad_weight * self.inv_std / count)
+                gx -= view.spread(grad_bias / count)
                 gx += gy
-                gx -= (grad_bias / count).reshape(shape)
-                gx *= scale
+                gx *= view.spread(scale)
             else:
-                gx = gy * scale
+                gx = gy * view.spread(scale)
+            gx = view.array(gx)
         grads = [gx]
         if self.has_weight:
             grads.append(grad_weight if needs[1] else None)

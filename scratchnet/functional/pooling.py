@@ -3,7 +3,9 @@
 Both walk the ``KH·KW`` kernel offsets of the strided window view (each step a vectorised
 operation over the whole batch), which keeps the input's memory order and needs no patch copy.
 Max pooling remembers, per output, the offset of the first maximum (ties go to one element, as
-PyTorch), and its backward routes each gradient to that one element.
+PyTorch), and its backward routes each gradient to that one element; when the windows tile the
+input (stride = kernel, no padding) each offset writes its share straight into the gradient,
+with no zero fill and no read-modify-write.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from scratchnet.functional.im2col import (
     Padding2d,
     Pair,
     crop_2d,
+    image_array,
     in_layout_of,
     is_channels_last,
     kernel_offsets,
@@ -25,7 +28,6 @@ from scratchnet.functional.im2col import (
     pair,
     window_offset,
     windows,
-    zeros_padded,
 )
 from scratchnet.ops.convert import as_tensor
 
@@ -57,10 +59,18 @@ class MaxPool2d(ArrayFunction):
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         gy = in_layout_of(gy, self.argmax)
-        grad = zeros_padded(self.padded_shape, gy.dtype, is_channels_last(gy))
+        tiles = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
+        grad = image_array(self.padded_shape, gy.dtype, is_channels_last(gy), zeroed=not tiles)
+        if tiles:  # windows do not overlap: each offset writes its own elements, once
+            (oh, ow), (kh, kw) = gy.shape[2:], self.kernel_size
+            grad[:, :, oh * kh:] = 0
+            grad[:, :, :, ow * kw:] = 0
         for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
             rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
-            grad[:, :, rows, cols] += gy * (self.argmax == k)
+            if tiles:
+                xp.multiply(gy, self.argmax == k, out=grad[:, :, rows, cols])
+            else:
+                grad[:, :, rows, cols] += gy * (self.argmax == k)
         return crop_2d(grad, self.padding)
 
 
@@ -94,7 +104,7 @@ class AvgPool2d(ArrayFunction):
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         share = gy / self.divisor
-        grad = zeros_padded(self.padded_shape, gy.dtype, is_channels_last(gy))
+        grad = image_array(self.padded_shape, gy.dtype, is_channels_last(gy))
         for i, j in kernel_offsets(self.kernel_size):
             rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
             grad[:, :, rows, cols] += share
