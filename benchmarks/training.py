@@ -32,6 +32,7 @@ WORKLOADS = {
     "bncnn": ("sgd_momentum", 1e-2, 128, 60_000, (1, 28, 28)),
 }
 SEED = 0
+EVAL_BATCH = 250
 
 
 def load_data(workload: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -83,8 +84,8 @@ def run_scratchnet(workload: str, weights: str, epochs: int, steps: int | None) 
         times.append(time.perf_counter() - start)
     model.eval()
     with sn.no_grad():
-        predictions = np.concatenate([model(sn.Tensor.wrap(x_test[i:i + 1000])).numpy().argmax(1)
-                                      for i in range(0, len(x_test), 1000)])
+        predictions = np.concatenate([model(sn.Tensor.wrap(x_test[i:i + EVAL_BATCH])).numpy().argmax(1)
+                                      for i in range(0, len(x_test), EVAL_BATCH)])
     return {"epoch_times": times, "peak_mb": peak_memory_mb(),
             "accuracy": float((predictions == y_test).mean())}
 
@@ -117,7 +118,8 @@ def run_torch(workload: str, weights: str, epochs: int, steps: int | None) -> di
         times.append(time.perf_counter() - start)
     model.eval()
     with torch.no_grad():
-        predictions = torch.cat([model(x_test[i:i + 1000]).argmax(1) for i in range(0, len(x_test), 1000)])
+        predictions = torch.cat([model(x_test[i:i + EVAL_BATCH]).argmax(1)
+                                 for i in range(0, len(x_test), EVAL_BATCH)])
     return {"epoch_times": times, "peak_mb": peak_memory_mb(),
             "accuracy": float((predictions == y_test).float().mean())}
 

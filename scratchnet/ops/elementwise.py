@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scratchnet.autograd.config import Config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -125,11 +126,12 @@ class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Keeps only the mask for backward."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        y = xp.maximum(x, 0)
-        return y
+        return xp.maximum(x, 0)
 
     def backward(self, gy: Tensor) -> Tensor:
         mask = self.output().array > 0
+        if not Config.grad_enabled:  # nothing records the backward pass: one array multiply
+            return Tensor.wrap(xp.multiply(gy.array, mask, dtype=gy.dtype))
         return gy * Tensor.wrap(mask.astype(gy.dtype))
 
 
