@@ -280,3 +280,47 @@ def set_variables(variables: list[Tensor], values: list[Any], owner: str) -> Non
 def _shape_tuple(shape: Any) -> tuple[int | None, ...]:
     """An int or a sequence as a tuple."""
     return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+class KernelLayer(Layer):
+    """A layer around one core module that owns a ``weight`` (Keras's kernel) and an optional
+    ``bias`` — Dense and Conv2D. It initialises them with the layer's initializers and turns
+    their regularizers into penalties. Subclasses name the attribute holding the core module in
+    ``core_name`` (it is part of the state-dict keys, e.g. ``linear.weight``)."""
+
+    core_name = ""
+
+    def _set_up_kernel(self, use_bias: bool, initializers: tuple[Any, Any],
+                       regularizers: tuple[Any, Any]) -> None:
+        """Keep ``use_bias`` and resolve the (kernel, bias) initializers and regularizers."""
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = self._initializer("kernel_initializer", initializers[0])
+        self.bias_initializer = self._initializer("bias_initializer", initializers[1])
+        self.kernel_regularizer = self._regularizer("kernel_regularizer", regularizers[0])
+        self.bias_regularizer = self._regularizer("bias_regularizer", regularizers[1])
+
+    def _adopt_core(self, core: Module) -> None:
+        """Hold ``core`` under ``core_name`` and draw its weight and bias from the initializers."""
+        setattr(self, self.core_name, core)
+        self.kernel_initializer(core.weight)
+        if self.use_bias:
+            self.bias_initializer(core.bias)
+
+    @property
+    def kernel(self) -> Tensor:
+        """The kernel, in the core's layout (Dense ``(units, in)``, Conv2D ``(filters, C, kh, kw)``;
+        Keras stores the transposes)."""
+        return getattr(self, self.core_name).weight
+
+    @property
+    def bias(self) -> Tensor | None:
+        """The bias (None with ``use_bias=False``)."""
+        return getattr(self, self.core_name).bias
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Penalties of the kernel and bias regularizers."""
+        if not self.built:
+            return []
+        pairs = [(self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias)]
+        return [regularizer(weight) for regularizer, weight in pairs if regularizer and weight is not None]

@@ -7,7 +7,7 @@ from typing import Any
 from scratchnet import nn
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.keras import conventions
-from scratchnet.keras.layers.base import Layer
+from scratchnet.keras.layers.base import KernelLayer
 from scratchnet.ops.shape import pad
 
 
@@ -20,7 +20,7 @@ def same_padding_2d(x_shape: tuple[int, ...], kernel: tuple[int, int], stride: t
     return left, right, top, bottom
 
 
-class Conv2D(Layer):
+class Conv2D(KernelLayer):
     """y = activation(conv(x, W) + b) on channels-last images, Keras's defaults: W glorot_uniform,
     b zeros, ``strides=1``, ``padding='valid'``.
 
@@ -30,6 +30,7 @@ class Conv2D(Layer):
     """
 
     checks_last_axis = True
+    core_name = "conv"
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
@@ -44,12 +45,9 @@ class Conv2D(Layer):
         self.strides = conventions.pair(strides, "strides", "Conv2D")
         self.dilation_rate = conventions.pair(dilation_rate, "dilation_rate", "Conv2D")
         self.padding = conventions.padding_mode(padding, "Conv2D")
-        self.use_bias = bool(use_bias)
         self.activation = self._activation(activation)
-        self.kernel_initializer = self._initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = self._initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
-        self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self._set_up_kernel(use_bias, (kernel_initializer, bias_initializer),
+                            (kernel_regularizer, bias_regularizer))
         self.pads_each_call = self.padding == "same" and not self._symmetric_same()
 
     def _symmetric_same(self) -> bool:
@@ -65,32 +63,11 @@ class Conv2D(Layer):
         padding: Any = 0
         if self.padding == "same" and not self.pads_each_call:
             padding = tuple((k - 1) * d // 2 for k, d in zip(self.kernel_size, self.dilation_rate))
-        self.conv = nn.Conv2d(input_shape[-1], self.filters, self.kernel_size, stride=self.strides,
-                              padding=padding, dilation=self.dilation_rate, bias=self.use_bias)
-        self.kernel_initializer(self.conv.weight)
-        if self.use_bias:
-            self.bias_initializer(self.conv.bias)
+        self._adopt_core(nn.Conv2d(input_shape[-1], self.filters, self.kernel_size, stride=self.strides,
+                                   padding=padding, dilation=self.dilation_rate, bias=self.use_bias))
 
     def forward(self, x: Tensor) -> Tensor:
         x = conventions.to_channels_first(x)
         if self.pads_each_call:
             x = pad(x, same_padding_2d(x.shape, self.kernel_size, self.strides, self.dilation_rate))
         return self.activation(conventions.to_channels_last(self.conv(x)))
-
-    @property
-    def kernel(self) -> Tensor:
-        """The kernel in the core's layout ``(filters, C, kh, kw)`` (Keras's is ``(kh, kw, C, filters)``)."""
-        return self.conv.weight
-
-    @property
-    def bias(self) -> Tensor | None:
-        """The bias (None with ``use_bias=False``)."""
-        return self.conv.bias
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """Penalties of the kernel and bias regularizers."""
-        if not self.built:
-            return []
-        pairs = [(self.kernel_regularizer, self.conv.weight), (self.bias_regularizer, self.conv.bias)]
-        return [regularizer(weight) for regularizer, weight in pairs if regularizer and weight is not None]

@@ -7,7 +7,7 @@ from typing import Any
 
 from scratchnet import nn
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.keras.layers.base import Layer
+from scratchnet.keras.layers.base import KernelLayer, Layer
 
 
 def _positive_int(value: Any, name: str, owner: str) -> int:
@@ -28,7 +28,7 @@ class InputLayer(Layer):
         return x
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """y = activation(x·Wᵀ + b) over the last axis, with Keras's defaults: W glorot_uniform,
     b zeros (``nn.Linear`` inside, weight of shape ``(units, in)``).
 
@@ -36,6 +36,7 @@ class Dense(Layer):
     """
 
     checks_last_axis = True
+    core_name = "linear"
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -45,42 +46,18 @@ class Dense(Layer):
             input_shape = (input_dim,)
         super().__init__(name=name, input_shape=input_shape, trainable=trainable)
         self.units = _positive_int(units, "units", "Dense")
-        self.use_bias = bool(use_bias)
         self.activation = self._activation(activation)
-        self.kernel_initializer = self._initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = self._initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = self._regularizer("kernel_regularizer", kernel_regularizer)
-        self.bias_regularizer = self._regularizer("bias_regularizer", bias_regularizer)
+        self._set_up_kernel(use_bias, (kernel_initializer, bias_initializer),
+                            (kernel_regularizer, bias_regularizer))
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) < 2:
             raise ValueError(f'layer "{self.name}" (Dense) needs inputs with at least 2 axes '
                              f"(batch, features), got shape {input_shape}")
-        self.linear = nn.Linear(input_shape[-1], self.units, bias=self.use_bias)
-        self.kernel_initializer(self.linear.weight)
-        if self.use_bias:
-            self.bias_initializer(self.linear.bias)
+        self._adopt_core(nn.Linear(input_shape[-1], self.units, bias=self.use_bias))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.linear(x))
-
-    @property
-    def kernel(self) -> Tensor:
-        """The kernel (the core's layout ``(units, in)``, the transpose of Keras's)."""
-        return self.linear.weight
-
-    @property
-    def bias(self) -> Tensor | None:
-        """The bias (None with ``use_bias=False``)."""
-        return self.linear.bias
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """Penalties of the kernel and bias regularizers."""
-        if not self.built:
-            return []
-        pairs = [(self.kernel_regularizer, self.linear.weight), (self.bias_regularizer, self.linear.bias)]
-        return [regularizer(weight) for regularizer, weight in pairs if regularizer and weight is not None]
 
 
 class Activation(Layer):
