@@ -6,10 +6,9 @@ from typing import Any
 
 from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.backend import DEFAULT_FLOAT, xp
 from scratchnet.nn import init
+from scratchnet.nn.linear import add_weight_and_bias
 from scratchnet.nn.module import Module
-from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.validation import int_pair, positive_int, shape_error
 
 
@@ -47,11 +46,7 @@ class Conv2d(Module):
         self.dilation = int_pair("dilation", dilation, "Conv2d")
         self.padding = _padding_argument(padding, self.stride)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        self.weight = Parameter(xp.empty(shape, dtype=DEFAULT_FLOAT))
-        if bias:
-            self.bias = Parameter(xp.empty(self.out_channels, dtype=DEFAULT_FLOAT))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -23,11 +23,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = positive_int("in_features", in_features, "Linear")
         self.out_features = positive_int("out_features", out_features, "Linear")
-        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=DEFAULT_FLOAT))
-        if bias:
-            self.bias = Parameter(xp.empty(self.out_features, dtype=DEFAULT_FLOAT))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (self.out_features, self.in_features), bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -42,3 +38,14 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool) -> None:
+    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` (one per output, the first
+    axis of the weight; None without bias), uninitialised: the layer's ``reset_parameters`` draws
+    them (Linear and Conv2d)."""
+    module.weight = Parameter(xp.empty(weight_shape, dtype=DEFAULT_FLOAT))
+    if bias:
+        module.bias = Parameter(xp.empty(weight_shape[0], dtype=DEFAULT_FLOAT))
+    else:
+        module.register_parameter("bias", None)
