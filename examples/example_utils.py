@@ -84,6 +84,19 @@ def pyplot() -> Any:
     return matplotlib.pyplot
 
 
+def plot_smoothed_losses(curves: dict[str, list[float]], window: int, xlabel: str, title: str) -> Any:
+    """The per-step training loss of each run, as a moving mean over ``window`` steps, log scale."""
+    figure, axis = pyplot().subplots(figsize=(8, 4.5))
+    for name, losses in curves.items():
+        width = min(window, len(losses))
+        smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
+        axis.plot(np.arange(width, len(losses) + 1), smooth, label=name)
+    axis.set(xlabel=xlabel, ylabel=f"training loss (mean of {window} steps)", yscale="log", title=title)
+    axis.legend()
+    axis.grid(alpha=0.3)
+    return figure
+
+
 def save_figure(figure: Any, out: Path, name: str) -> Path:
     """Write ``figure`` as ``out/name``, close it and print where it went."""
     path = out / name

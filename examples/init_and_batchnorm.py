@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from example_utils import accuracy, load_images, make_parser, parse, pyplot, save_figure
+from example_utils import accuracy, load_images, make_parser, parse, plot_smoothed_losses, save_figure
 
 import scratchnet as sn
 from scratchnet import data, keras
@@ -60,20 +60,6 @@ def train(model: keras.Sequential, batches: Any, epochs: int) -> list[float]:
     return losses
 
 
-def plot(curves: dict[str, list[float]]) -> Any:
-    """Loss per step of each version, smoothed over 20 steps, on a log scale."""
-    figure, axis = pyplot().subplots(figsize=(8, 4.5))
-    for name, losses in curves.items():
-        window = min(20, len(losses))
-        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-        axis.plot(np.arange(window, len(losses) + 1), smooth, label=name)
-    axis.set(xlabel="step", ylabel="training loss (mean of 20 steps)", yscale="log",
-             title="ReLU MLP: initialisation and batch normalisation")
-    axis.legend()
-    axis.grid(alpha=0.3)
-    return figure
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train the three versions, print first/last loss and test accuracy, save the loss curves."""
     args = parse(make_parser(__doc__, epochs=3, batch_size=128), argv)
@@ -88,7 +74,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[name] = accuracy(model.predict(x_test, batch_size=1000), y_test)
         last = float(np.mean(curves[name][-20:]))
         print(f"{name:<36} {curves[name][0]:>10.4f} {last:>10.4f} {results[name]:>9.4f}")
-    figure = save_figure(plot(curves), args.out, "init_and_batchnorm.png")
+    figure = save_figure(plot_smoothed_losses(curves, 20, "step",
+                                                  "ReLU MLP: initialisation and batch normalisation"),
+                          args.out, "init_and_batchnorm.png")
     return {"test_accuracy": results, "losses": curves, "figures": [figure]}
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from example_utils import accuracy, load_images, make_parser, parse, pyplot, save_figure
+from example_utils import accuracy, load_images, make_parser, parse, plot_smoothed_losses, save_figure
 
 import scratchnet as sn
 from scratchnet import data, nn, optim
@@ -59,20 +59,6 @@ def train(model: nn.Module, optimizer: optim.Optimizer, loader: data.DataLoader,
     return losses
 
 
-def plot(curves: dict[str, list[float]]) -> Any:
-    """The loss curves of all optimisers, each smoothed over 50 steps."""
-    figure, axis = pyplot().subplots(figsize=(8, 4.5))
-    for name, losses in curves.items():
-        window = min(50, len(losses))
-        axis.plot(np.arange(window, len(losses) + 1),
-                  np.convolve(losses, np.ones(window) / window, mode="valid"), label=name)
-    axis.set(xlabel="step (mini-batch of 100)", ylabel="training loss (mean of 50 steps)", yscale="log",
-             title="784-100-10 sigmoid MLP: optimisers compared")
-    axis.legend()
-    axis.grid(alpha=0.3)
-    return figure
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train with every optimiser from the same start, print a table, save the loss curves."""
     args = parse(make_parser(__doc__, epochs=3, batch_size=100), argv)
@@ -92,7 +78,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results[name] = accuracy(model(x_test).numpy(), y_test)
         last = float(np.mean(curves[name][-50:]))
         print(f"{name:<10} {curves[name][0]:>10.4f} {last:>10.4f} {results[name]:>9.4f}")
-    figure = save_figure(plot(curves), args.out, "optimizer_comparison.png")
+    figure = save_figure(plot_smoothed_losses(curves, 50, "step (mini-batch of 100)",
+                                                  "784-100-10 sigmoid MLP: optimisers compared"),
+                          args.out, "optimizer_comparison.png")
     return {"test_accuracy": results, "losses": curves, "figures": [figure]}
 
 

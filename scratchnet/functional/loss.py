@@ -45,6 +45,21 @@ def _reduce_array(losses: xp.ndarray, reduction: str, denominator: float) -> xp.
     return xp.asarray(total / losses.dtype.type(denominator) if reduction == "mean" else total)
 
 
+def _reduce_weighted(losses: xp.ndarray, weight: xp.ndarray | None, reduction: str,
+                     dtype: xp.dtype) -> xp.ndarray:
+    """An elementwise loss times its element weights (if any), in ``dtype``, reduced over all
+    elements ('mean' divides by the element count)."""
+    losses = losses if weight is None else losses * weight
+    return _reduce_array(losses.astype(dtype, copy=False), reduction, losses.size)
+
+
+def _elementwise_upstream(g: xp.ndarray, reduction: str, size: int, weight: xp.ndarray | None) -> xp.ndarray:
+    """The gradient reaching each element of an elementwise loss: the reduction's upstream
+    gradient (divided by the element count for 'mean'), times the element weights if any."""
+    g = g / size if reduction == "mean" else g
+    return g if weight is None else g * weight
+
+
 def _class_indices(name: str, input: Tensor, target: Any, ignore_index: int) -> xp.ndarray:
     """Validated integer class indices for ``input (N, C, d...)`` or ``(C,)``."""
     labels = target.array if isinstance(target, Tensor) else xp.asarray(target)
@@ -244,15 +259,11 @@ class BinaryCrossEntropy(ArrayFunction):
             self.log_x = xp.maximum(xp.log(x), -100)
             self.log_1mx = xp.maximum(xp.log1p(-x), -100)
         losses = -(y * self.log_x + (1 - y) * self.log_1mx)
-        if self.weight is not None:
-            losses = losses * self.weight
-        return _reduce_array(losses.astype(x.dtype, copy=False), self.reduction, x.size)
+        return _reduce_weighted(losses, self.weight, self.reduction, x.dtype)
 
     def backward_arrays(self, g: xp.ndarray) -> tuple[xp.ndarray | None, xp.ndarray | None]:
         x, y = self.inputs[0].array, self.inputs[1].array
-        g = g / x.size if self.reduction == "mean" else g
-        if self.weight is not None:
-            g = g * self.weight
+        g = _elementwise_upstream(g, self.reduction, x.size, self.weight)
         gx = g * (x - y) / xp.maximum(x * (1 - x), 1e-12) if self.needs_input_grad[0] else None
         gy = g * (self.log_1mx - self.log_x) if self.needs_input_grad[1] else None
         return gx, gy
@@ -285,15 +296,11 @@ class BinaryCrossEntropyWithLogits(ArrayFunction):
         self.softplus_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
         factor = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
         losses = (1 - y) * x + factor * self.softplus_neg
-        if self.weight is not None:
-            losses = losses * self.weight
-        return _reduce_array(losses.astype(x.dtype, copy=False), self.reduction, x.size)
+        return _reduce_weighted(losses, self.weight, self.reduction, x.dtype)
 
     def backward_arrays(self, g: xp.ndarray) -> tuple[xp.ndarray | None, xp.ndarray | None]:
         x, y = self.inputs[0].array, self.inputs[1].array
-        g = g / x.size if self.reduction == "mean" else g
-        if self.weight is not None:
-            g = g * self.weight
+        g = _elementwise_upstream(g, self.reduction, x.size, self.weight)
         gx = gy = None
         if self.needs_input_grad[0]:
             # σ(−x) = e^{−softplus(x)} and softplus(x) = x + softplus(−x)
