@@ -4,36 +4,42 @@ The graph is sorted once by an iterative depth-first search (no recursion limit,
 each Function's ``backward`` then runs exactly once, after every consumer of its outputs has
 contributed to their gradients. This is also the one place where a gradient is reduced back to
 the shape of its input when the forward op broadcast it.
+
+Gradients travel as raw arrays, so that a backward step costs little more than its NumPy calls;
+with ``create_graph=True`` they travel as Tensors and the backward pass is itself recorded (see
+``scratchnet.autograd.function``).
 """
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.ops.shape import SumTo
 
 
 def _topological_order(root: Function) -> list[Function]:
-    """Every Function that ``root`` depends on, each before the Functions it depends on."""
-    postorder: list[Function] = []
-    visited = {root}
-    stack = [(root, iter(_inputs_of(root)))]
+    """Every Function that ``root`` depends on, each before the Functions it depends on.
+
+    A Function is always recorded after the Functions that made its inputs, so sorting the graph
+    by recording order (newest first) is a topological order: one walk to collect the graph, then
+    one sort (as PyTorch orders its backward by sequence number)."""
+    functions = {root}
+    stack = [root]
     while stack:
-        function, pending_inputs = stack[-1]
-        for x in pending_inputs:
+        for x in _inputs_of(stack.pop()):
             creator = x.creator
-            if creator is not None and creator not in visited:
-                visited.add(creator)
-                stack.append((creator, iter(_inputs_of(creator))))
-                break
-        else:
-            stack.pop()
-            postorder.append(function)
-    postorder.reverse()
-    return postorder
+            if creator is not None and creator not in functions:
+                functions.add(creator)
+                stack.append(creator)
+    return sorted(functions, key=_sequence_of, reverse=True)
+
+
+_sequence_of = operator.attrgetter("sequence")
 
 
 def _inputs_of(function: Function) -> tuple[Tensor, ...]:
@@ -55,30 +61,16 @@ def _reaching(order: list[Function], source_ids: set[int]) -> set[Function]:
     return reaching
 
 
-def sum_to_shape(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Reduce a broadcast gradient back to ``shape`` by summing the broadcast axes."""
-    from scratchnet.ops.shape import sum_to
-
-    return sum_to(grad, shape)
-
-
-def _fit(grad: Tensor, x: Tensor) -> Tensor:
-    """``grad`` with the shape (summing broadcast axes) and dtype of the input ``x``."""
-    if grad.array.shape != x.array.shape:
-        grad = sum_to_shape(grad, x.array.shape)
-    if grad.array.dtype != x.array.dtype:
+def _fit(grad: Any, x: Tensor) -> Any:
+    """``grad`` with the shape (summing broadcast axes) and dtype of the input ``x``; in array mode
+    also a plain ndarray (a NumPy scalar or a Tensor from a user's backward becomes one)."""
+    if grad.__class__ is not xp.ndarray and not Config.grad_enabled:
+        grad = grad.array if isinstance(grad, Tensor) else xp.asarray(grad)
+    if grad.shape != x.array.shape:
+        grad = SumTo(x.array.shape)(grad)  # the one place that reduces a broadcast gradient
+    if grad.dtype != x.array.dtype:
         grad = grad.astype(x.array.dtype)
     return grad
-
-
-def _add_arrays(current: Tensor | None, grad: Tensor) -> Tensor:
-    """Sum of two gradients, unrecorded (a new array: gradients are never changed in place)."""
-    return grad if current is None else Tensor.wrap(current.array + grad.array)
-
-
-def _add_recorded(current: Tensor | None, grad: Tensor) -> Tensor:
-    """Sum of two gradients, recorded in the graph (``create_graph=True``)."""
-    return grad if current is None else current + grad
 
 
 def _initial_grad(root: Tensor, grad: Any) -> Tensor:
@@ -104,8 +96,9 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     (``None`` for a source that ``root`` does not depend on), as ``GradientTape.gradient`` needs.
     """
     root._check_can_backward()
-    seed = _initial_grad(root, grad)
-    walk = _Walk(sources, create_graph, None if grad is None else seed)
+    seed_tensor = _initial_grad(root, grad)
+    walk = _Walk(sources, create_graph, None if grad is None else seed_tensor)
+    seed = seed_tensor if create_graph else seed_tensor.array
     if root.creator is None:
         walk.deliver(root, seed)
         return walk.result(sources)
@@ -114,14 +107,19 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     relevant = None if sources is None else _reaching(order, walk.source_ids)
     if sources is not None:
         walk.found_intermediate(root, seed)
-    pending: dict[Function, list[Tensor | None]] = {root.creator: [None] * len(root.creator.outputs)}
+    pending: dict[Function, list[Any]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
     with enable_grad() if create_graph else no_grad():
         for function in order:
             output_grads = pending.pop(function, None)
             if output_grads is None or (relevant is not None and function not in relevant):
                 continue
-            for x, g in _input_grads(function, output_grads):
+            input_grads = _call_backward(function, output_grads)
+            for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):
+                if not needed or g is None:
+                    continue
+                if g.__class__ is not xp.ndarray or g.shape != x.array.shape or g.dtype != x.array.dtype:
+                    g = _fit(g, x)
                 creator = x.creator
                 if creator is None:
                     walk.deliver(x, g)
@@ -131,36 +129,42 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
                 slots = pending.get(creator)
                 if slots is None:
                     slots = pending[creator] = [None] * len(creator.outputs)
-                slots[x.output_index] = walk.add(slots[x.output_index], g)
+                current = slots[x.output_index]
+                slots[x.output_index] = g if current is None else current + g
     if not retain_graph:
         for function in order:
             function.release()
     return walk.result(sources)
 
 
-def _input_grads(function: Function, output_grads: list[Tensor | None]) -> list[tuple[Tensor, Tensor]]:
-    """Run one Function's backward: (input, gradient fitted to the input) for each input that
-    needs one. Outputs that received no gradient get zeros."""
+def _call_backward(function: Function, output_grads: list[Any]) -> tuple[Any, ...]:
+    """Run one Function's backward and return its input gradients as a tuple. Outputs that
+    received no gradient get zeros."""
     if len(output_grads) > 1 and any(g is None for g in output_grads):
-        output_grads = [Tensor.wrap(xp.zeros(shape, dtype)) if g is None else g
+        output_grads = [_zeros(shape, dtype) if g is None else g
                         for g, (shape, dtype) in zip(output_grads, function.output_meta)]
     if Config.detect_anomaly:
         input_grads = _checked_backward(function, output_grads)
+    elif len(output_grads) == 1:  # the common case, without the cost of a star-call
+        input_grads = function.backward(output_grads[0])
     else:
         input_grads = function.backward(*output_grads)
-    if input_grads.__class__ is not tuple:
-        input_grads = (input_grads,)
-    return [(x, _fit(g, x)) for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad)
-            if needed and g is not None]
+    return input_grads if input_grads.__class__ is tuple else (input_grads,)
 
 
-def _checked_backward(function: Function, output_grads: list[Tensor]) -> Any:
+def _zeros(shape: tuple[int, ...], dtype: xp.dtype) -> Any:
+    """A zero gradient, as an array or (when the backward pass is recorded) a Tensor."""
+    zeros = xp.zeros(shape, dtype)
+    return Tensor.wrap(zeros) if Config.grad_enabled else zeros
+
+
+def _checked_backward(function: Function, output_grads: list[Any]) -> Any:
     """``function.backward`` under anomaly detection: a NaN or infinity in a gradient is blamed on
     ``function`` (not on the ops its backward is written with), as PyTorch names ``SqrtBackward0``."""
     with using_config("detect_anomaly", False):
         input_grads = function.backward(*output_grads)
     grads = input_grads if input_grads.__class__ is tuple else (input_grads,)
-    function._check_finite(tuple(None if g is None else g.array for g in grads), "backward")
+    function._check_finite(tuple(g.array if isinstance(g, Tensor) else g for g in grads), "backward")
     return input_grads
 
 
@@ -170,31 +174,32 @@ class _Walk:
 
     def __init__(self, sources: list[Tensor] | None, create_graph: bool, caller_grad: Tensor | None) -> None:
         self.source_ids = None if sources is None else {id(s) for s in sources}
-        self.found: dict[int, Tensor] = {}
+        self.found: dict[int, Any] = {}
         self.create_graph = create_graph
-        self.add = _add_recorded if create_graph else _add_arrays
         self.owned: set[int] = set()  # leaves whose .grad array was made in this pass
         self.taken: set[int] = set()  # arrays that became a .grad as they were (and the caller's grad=)
         if caller_grad is not None:
             self.taken.add(id(caller_grad.array))
 
-    def deliver(self, leaf: Tensor, grad: Tensor) -> None:
+    def deliver(self, leaf: Tensor, grad: Any) -> None:
         """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table."""
         if self.source_ids is not None:
             if id(leaf) in self.source_ids:
-                self.found[id(leaf)] = self.add(self.found.get(id(leaf)), grad)
+                self._add_found(leaf, grad)
         elif leaf._requires_grad:
-            leaf.grad = _add_recorded(leaf.grad, grad) if self.create_graph else self._accumulate(leaf, grad)
+            if self.create_graph:
+                leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            else:
+                leaf.grad = self._accumulate(leaf, grad)
 
-    def _accumulate(self, leaf: Tensor, grad: Tensor) -> Tensor:
-        """``leaf.grad + grad`` unrecorded, never writing into an array that anything else may hold.
+    def _accumulate(self, leaf: Tensor, array: xp.ndarray) -> Tensor:
+        """``leaf.grad + array`` unrecorded, never writing into an array that anything else may hold.
 
         A first gradient that this pass computed afresh (a writeable array owning its memory, given
         to no other leaf) becomes ``.grad`` as it is, without a copy, as PyTorch steals a gradient
         nothing else refers to; it is never written to afterwards. Any other first gradient (a
         read-only broadcast view, a view of another array, the caller's ``grad=``) is copied. Later
         contributions go into a new array that this pass then owns and adds into in place."""
-        array = grad.array
         if id(leaf) in self.owned:
             leaf.grad.array += array
             return leaf.grad
@@ -204,10 +209,18 @@ class _Walk:
         self.owned.add(id(leaf))
         return Tensor.wrap(array.copy() if leaf.grad is None else leaf.grad.array + array)
 
-    def found_intermediate(self, x: Tensor, grad: Tensor) -> None:
+    def _add_found(self, x: Tensor, grad: Any) -> None:
+        current = self.found.get(id(x))
+        self.found[id(x)] = grad if current is None else current + grad
+
+    def found_intermediate(self, x: Tensor, grad: Any) -> None:
         """Record the gradient of a non-leaf tensor that is one of the sources (tape only)."""
         if id(x) in self.source_ids:
-            self.found[id(x)] = self.add(self.found.get(id(x)), grad)
+            self._add_found(x, grad)
 
     def result(self, sources: list[Tensor] | None) -> list[Tensor | None] | None:
-        return None if sources is None else [self.found.get(id(s)) for s in sources]
+        """The gradient of each source as a Tensor (``None`` where the target does not depend on it)."""
+        if sources is None:
+            return None
+        grads = [self.found.get(id(s)) for s in sources]
+        return [g if g is None or isinstance(g, Tensor) else Tensor.wrap(g) for g in grads]

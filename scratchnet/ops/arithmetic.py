@@ -13,6 +13,7 @@ from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, binary_operands
+from scratchnet.ops.shape import SumTo
 
 
 class Add(Function):
@@ -21,7 +22,7 @@ class Add(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x + y
 
-    def backward(self, gz: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, gz: Any) -> tuple[Any, Any]:
         return gz, gz
 
 
@@ -31,7 +32,7 @@ class Sub(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x - y
 
-    def backward(self, gz: Tensor) -> tuple[Tensor, Tensor | None]:
+    def backward(self, gz: Any) -> tuple[Any, Any]:
         return gz, (-gz if self.needs_input_grad[1] else None)
 
 
@@ -41,8 +42,8 @@ class Mul(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x * y
 
-    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y = self.inputs
+    def backward(self, gz: Any) -> tuple[Any, Any]:
+        x, y = self.input_values()
         return (gz * y if self.needs_input_grad[0] else None,
                 gz * x if self.needs_input_grad[1] else None)
 
@@ -53,9 +54,9 @@ class Div(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x / y
 
-    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        gx = gz / self.inputs[1]
-        gy = -(gx * self.output()) if self.needs_input_grad[1] else None
+    def backward(self, gz: Any) -> tuple[Any, Any]:
+        gx = gz / self.input_values()[1]
+        gy = -(gx * self.output_value()) if self.needs_input_grad[1] else None
         return (gx if self.needs_input_grad[0] else None), gy
 
 
@@ -65,7 +66,7 @@ class Neg(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return -x
 
-    def backward(self, gz: Tensor) -> Tensor:
+    def backward(self, gz: Any) -> Any:
         return -gz
 
 
@@ -75,12 +76,12 @@ class Pow(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return x ** y
 
-    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        from scratchnet.ops.elementwise import log
+    def backward(self, gz: Any) -> tuple[Any, Any]:
+        from scratchnet.ops.elementwise import Log
 
-        x, y = self.inputs
+        x, y = self.input_values()
         gx = gz * y * x ** (y - 1) if self.needs_input_grad[0] else None
-        gy = gz * self.output() * log(x) if self.needs_input_grad[1] else None
+        gy = gz * self.output_value() * Log()(x) if self.needs_input_grad[1] else None
         return gx, gy
 
 
@@ -91,29 +92,28 @@ class MatMul(Function):
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
         return xp.matmul(x, y)
 
-    def backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y = self.inputs
+    def backward(self, gz: Any) -> tuple[Any, Any]:
+        x, y = self.input_values()
         if x.ndim == 1 or y.ndim == 1:
-            return self._vector_backward(gz)
+            return self._vector_backward(gz, x, y)
         # Broadcast batch axes are summed away by the engine, like any broadcast gradient.
-        gx = matmul(gz, y.transpose(-1, -2)) if self.needs_input_grad[0] else None
-        gy = matmul(x.transpose(-1, -2), gz) if self.needs_input_grad[1] else None
+        gx = gz @ y.mT if self.needs_input_grad[0] else None
+        gy = x.mT @ gz if self.needs_input_grad[1] else None
         return gx, gy
 
-    def _vector_backward(self, gz: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def _vector_backward(self, gz: Any, x: Any, y: Any) -> tuple[Any, Any]:
         """Promote 1-D operands to matrices as the forward did, then undo it on the gradients."""
-        x, y = self.inputs
         x2 = x.reshape(1, -1) if x.ndim == 1 else x
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         batch = xp.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
         gz2 = gz.reshape(batch + (x2.shape[-2], y2.shape[-1]))
         gx = gy = None
         if self.needs_input_grad[0]:
-            gx = matmul(gz2, y2.transpose(-1, -2))
-            gx = gx.sum_to(x2.shape).reshape(x.shape) if x.ndim == 1 else gx
+            gx = gz2 @ y2.mT
+            gx = SumTo(x2.shape)(gx).reshape(x.shape) if x.ndim == 1 else gx
         if self.needs_input_grad[1]:
-            gy = matmul(x2.transpose(-1, -2), gz2)
-            gy = gy.sum_to(y2.shape).reshape(y.shape) if y.ndim == 1 else gy
+            gy = x2.mT @ gz2
+            gy = SumTo(y2.shape)(gy).reshape(y.shape) if y.ndim == 1 else gy
         return gx, gy
 
 

@@ -35,6 +35,8 @@ def binary_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors, promoted as PyTorch does: Python numbers take the
     tensor's dtype, and an integer or bool tensor meets a float tensor in the float's dtype
     (NumPy would turn ``int64 + float32`` into float64)."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and x.array.dtype is y.array.dtype:
+        return x, y  # the common case, kept cheap
     if isinstance(x, Tensor):
         y = as_tensor(y, x)
     else:
@@ -72,9 +74,8 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
-    result = []
+    size = ndim or 1  # a 0-d tensor accepts axis 0 and -1, as NumPy
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -size <= a < size:
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.append(a % max(ndim, 1))
-    return tuple(result)
+    return tuple([a % size for a in axes])

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scratchnet.autograd.config import Config
-from scratchnet.autograd.function import Function
+from scratchnet.autograd.function import Function, constant_like
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_float_tensor, as_tensor, binary_operands
@@ -18,8 +17,8 @@ class Exp(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.exp(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return gy * self.output()
+    def backward(self, gy: Any) -> Any:
+        return gy * self.output_value()
 
 
 class Log(Function):
@@ -28,8 +27,8 @@ class Log(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.log(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return gy / self.inputs[0]
+    def backward(self, gy: Any) -> Any:
+        return gy / self.input_values()[0]
 
 
 class Sqrt(Function):
@@ -38,8 +37,8 @@ class Sqrt(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.sqrt(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return gy / (2 * self.output())
+    def backward(self, gy: Any) -> Any:
+        return gy / (2 * self.output_value())
 
 
 class Abs(Function):
@@ -48,8 +47,8 @@ class Abs(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.abs(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return gy * Tensor.wrap(xp.sign(self.inputs[0].array))
+    def backward(self, gy: Any) -> Any:
+        return gy * constant_like(gy, xp.sign(self.inputs[0].array))
 
 
 class Sin(Function):
@@ -58,8 +57,8 @@ class Sin(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.sin(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return gy * cos(self.inputs[0])
+    def backward(self, gy: Any) -> Any:
+        return gy * Cos()(*self.input_values())
 
 
 class Cos(Function):
@@ -68,8 +67,8 @@ class Cos(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.cos(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return -gy * sin(self.inputs[0])
+    def backward(self, gy: Any) -> Any:
+        return -gy * Sin()(*self.input_values())
 
 
 class Tanh(Function):
@@ -78,21 +77,9 @@ class Tanh(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.tanh(x)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return TanhGrad()(self.output(), gy)
-
-
-class TanhGrad(Function):
-    """g = gy·(1 - y²), tanh's gradient from its output y in one op;
-    dg/dy = -2y·gy, dg/dgy = 1 - y² (so it can be differentiated again)."""
-
-    def forward(self, y: xp.ndarray, gy: xp.ndarray) -> xp.ndarray:
-        return gy * (1 - y * y)
-
-    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        y, gy = self.inputs
-        return (gg * gy * y * -2.0 if self.needs_input_grad[0] else None,
-                gg * (1 - y * y) if self.needs_input_grad[1] else None)
+    def backward(self, gy: Any) -> Any:
+        y = self.output_value()
+        return gy - gy * y * y
 
 
 class Sigmoid(Function):
@@ -100,39 +87,26 @@ class Sigmoid(Function):
     dy/dx = y(1 - y)."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        y = xp.tanh(x * x.dtype.type(0.5))
+        half = xp.asarray(0.5, dtype=x.dtype)  # a 0-d array: cheaper in ufuncs than a Python float
+        y = xp.tanh(x * half)
         y += 1
-        y *= x.dtype.type(0.5)
+        y *= half
         return y
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return SigmoidGrad()(self.output(), gy)
-
-
-class SigmoidGrad(Function):
-    """g = gy·y(1 - y), the sigmoid's gradient from its output y in one op;
-    dg/dy = gy·(1 - 2y), dg/dgy = y(1 - y) (so it can be differentiated again)."""
-
-    def forward(self, y: xp.ndarray, gy: xp.ndarray) -> xp.ndarray:
-        return gy * y * (1 - y)
-
-    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        y, gy = self.inputs
-        return (gg * gy * (1 - 2.0 * y) if self.needs_input_grad[0] else None,
-                gg * y * (1 - y) if self.needs_input_grad[1] else None)
+    def backward(self, gy: Any) -> Any:
+        y = self.output_value()
+        return gy * (y - y * y)
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Keeps only the mask for backward."""
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0: the sign of y, as y ≥ 0 (one cheap pass;
+    a NaN input gets a NaN gradient)."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.maximum(x, 0)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        mask = self.output().array > 0
-        if not Config.grad_enabled:  # nothing records the backward pass: one array multiply
-            return Tensor.wrap(xp.multiply(gy.array, mask, dtype=gy.dtype))
-        return gy * Tensor.wrap(mask.astype(gy.dtype))
+    def backward(self, gy: Any) -> Any:
+        return gy * constant_like(gy, xp.sign(self.output_array()))
 
 
 class Clip(Function):
@@ -145,14 +119,14 @@ class Clip(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.clip(x, self.low, self.high)
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         x = self.inputs[0].array
         inside = xp.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return gy * Tensor.wrap(inside.astype(gy.dtype))
+        return gy * constant_like(gy, inside)
 
 
 class Where(Function):
@@ -164,10 +138,9 @@ class Where(Function):
     def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
         return xp.where(self.condition, x, other)
 
-    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
-        zero = Tensor.wrap(xp.zeros((), dtype=gy.dtype))
-        condition = Tensor.wrap(self.condition)
-        return where(condition, gy, zero), where(condition, zero, gy)
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        zero = constant_like(gy, xp.zeros((), dtype=gy.dtype))
+        return Where(self.condition)(gy, zero), Where(self.condition)(zero, gy)
 
 
 class Maximum(Function):
@@ -176,7 +149,7 @@ class Maximum(Function):
     def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
         return xp.maximum(x, other)
 
-    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, gy: Any) -> tuple[Any, Any]:
         return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, xp.greater)
 
 
@@ -186,13 +159,13 @@ class Minimum(Function):
     def forward(self, x: xp.ndarray, other: xp.ndarray) -> xp.ndarray:
         return xp.minimum(x, other)
 
-    def backward(self, gy: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, gy: Any) -> tuple[Any, Any]:
         return _split_by_winner(gy, self.inputs[0].array, self.inputs[1].array, xp.less)
 
 
-def _split_by_winner(gy: Tensor, x: xp.ndarray, other: xp.ndarray, wins: Any) -> tuple[Tensor, Tensor]:
+def _split_by_winner(gy: Any, x: xp.ndarray, other: xp.ndarray, wins: Any) -> tuple[Any, Any]:
     share = wins(x, other).astype(gy.dtype) + (x == other).astype(gy.dtype) * gy.dtype.type(0.5)
-    share = Tensor.wrap(share)
+    share = constant_like(gy, share)
     return gy * share, gy * (1 - share)
 
 

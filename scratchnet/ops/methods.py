@@ -69,6 +69,11 @@ def _transposed(self: Tensor) -> Tensor:
     return shape.transpose(self)
 
 
+def _matrix_transposed(self: Tensor) -> Tensor:
+    """The last two axes swapped (``.mT`` in PyTorch and NumPy): the transpose of each matrix."""
+    return shape.transpose(self, -1, -2)
+
+
 def _float(self: Tensor) -> Tensor:
     """The values as float32 (PyTorch's ``.float()``)."""
     return shape.astype(self, "float32")
@@ -89,6 +94,7 @@ def install() -> None:
     for name, function in _METHODS.items():
         setattr(Tensor, name, function)
     Tensor.T = property(_transposed)
+    Tensor.mT = property(_matrix_transposed)
     Tensor.float = _float
     Tensor.double = _double
     Tensor.long = _long

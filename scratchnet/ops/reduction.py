@@ -6,18 +6,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scratchnet.autograd.function import Function
+from scratchnet.autograd.function import Function, constant_like
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_float_tensor, as_tensor, axis_argument, normalize_axes
-from scratchnet.ops.shape import Reshape, broadcast_to
+from scratchnet.ops.shape import BroadcastTo
 
 
-def _keep_reduced_axes(grad: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Tensor:
+def _keep_reduced_axes(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Any:
     """Reinsert the reduced axes (as size 1) into a gradient, ready to broadcast back."""
     if keepdims:
         return grad
-    return Reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))(grad)
+    return grad.reshape(tuple([1 if i in axes else n for i, n in enumerate(shape)]))
 
 
 class Sum(Function):
@@ -30,19 +30,19 @@ class Sum(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         shape = self.inputs[0].shape
-        return broadcast_to(_keep_reduced_axes(gy, shape, self.axes, self.keepdims), shape)
+        return BroadcastTo(shape)(_keep_reduced_axes(gy, shape, self.axes, self.keepdims))
 
 
 class Mean(Sum):
     """y = Σ x / n over ``axes`` (n elements each);  dy/dx = 1/n, broadcast back."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.count = math.prod(x.shape[a] for a in self.axes)
-        return xp.divide(x.sum(axis=self.axes, keepdims=self.keepdims), self.count, dtype=x.dtype)
+        self.count = math.prod([x.shape[a] for a in self.axes])
+        return x.sum(axis=self.axes, keepdims=self.keepdims) / self.count
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         return super().backward(gy / self.count)
 
 
@@ -62,12 +62,12 @@ class Extreme(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return self.reduce(x, axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        x = self.inputs[0]
-        y = _keep_reduced_axes(self.output(), x.shape, self.axes, self.keepdims)
-        mask = (x.array == y.array).astype(gy.dtype)
+    def backward(self, gy: Any) -> Any:
+        x = self.inputs[0].array
+        y = _keep_reduced_axes(self.output_array(), x.shape, self.axes, self.keepdims)
+        mask = (x == y).astype(gy.dtype)
         mask /= mask.sum(axis=self.axes, keepdims=True)
-        return _keep_reduced_axes(gy, x.shape, self.axes, self.keepdims) * Tensor.wrap(mask)
+        return _keep_reduced_axes(gy, x.shape, self.axes, self.keepdims) * constant_like(gy, mask)
 
 
 def _reduce_axes(x: Tensor, axis: Any, dim: Any) -> tuple[int, ...]:

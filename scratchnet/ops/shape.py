@@ -3,6 +3,7 @@ indexing, concatenation, splitting, padding and dtype casts."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -10,6 +11,8 @@ from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
+
+_SMALL = 4096  # elements up to which BroadcastTo copies rather than builds a view
 
 
 def _shape_argument(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -28,8 +31,8 @@ class Reshape(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.reshape(self.shape)
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return Reshape(self.inputs[0].shape)(gy)
+    def backward(self, gy: Any) -> Any:
+        return gy.reshape(self.inputs[0].shape)
 
 
 class Permute(Function):
@@ -41,9 +44,23 @@ class Permute(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.transpose(self.axes)
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
         return Permute(tuple(inverse))(gy)
+
+
+class Transpose(Function):
+    """y = x with axes ``dim0`` and ``dim1`` swapped; the gradient is swapped back."""
+
+    def __init__(self, dim0: int, dim1: int) -> None:
+        self.dim0 = dim0
+        self.dim1 = dim1
+
+    def forward(self, x: xp.ndarray) -> xp.ndarray:
+        return x.swapaxes(self.dim0, self.dim1)
+
+    def backward(self, gy: Any) -> Any:
+        return Transpose(self.dim0, self.dim1)(gy)
 
 
 class BroadcastTo(Function):
@@ -53,10 +70,14 @@ class BroadcastTo(Function):
         self.shape = shape
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        return xp.broadcast_to(x, self.shape)
+        if math.prod(self.shape) > _SMALL:  # a read-only view: no memory, whatever the size
+            return xp.broadcast_to(x, self.shape)
+        y = xp.empty(self.shape, dtype=x.dtype)  # a copy is cheaper than a view for small arrays
+        y[...] = x
+        return y
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return sum_to(gy, self.inputs[0].shape)
+    def backward(self, gy: Any) -> Any:
+        return SumTo(self.inputs[0].shape)(gy)
 
 
 class SumTo(Function):
@@ -72,8 +93,8 @@ class SumTo(Function):
         y = x.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
         return y.reshape(self.shape) if lead else y
 
-    def backward(self, gy: Tensor) -> Tensor:
-        return broadcast_to(gy, self.inputs[0].shape)
+    def backward(self, gy: Any) -> Any:
+        return BroadcastTo(self.inputs[0].shape)(gy)
 
 
 class GetItem(Function):
@@ -85,7 +106,7 @@ class GetItem(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x[self.index]
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         return ScatterAdd(self.inputs[0].shape, self.index)(gy)
 
 
@@ -104,7 +125,7 @@ class ScatterAdd(Function):
             xp.add.at(y, self.index, x)
         return y
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         return gy[self.index]
 
 
@@ -134,9 +155,9 @@ class Concat(Function):
     def forward(self, *xs: xp.ndarray) -> xp.ndarray:
         return xp.concatenate(xs, axis=self.axis)
 
-    def backward(self, gy: Tensor) -> tuple[Tensor, ...]:
-        sizes = [x.shape[self.axis] for x in self.inputs]
-        return split(gy, sizes, self.axis)
+    def backward(self, gy: Any) -> tuple[Any, ...]:
+        boundaries = list(itertools.accumulate(x.shape[self.axis] for x in self.inputs))[:-1]
+        return Split(boundaries, self.axis)(gy)
 
 
 class Split(Function):
@@ -149,8 +170,8 @@ class Split(Function):
     def forward(self, x: xp.ndarray) -> tuple[xp.ndarray, ...]:
         return tuple(xp.split(x, self.boundaries, axis=self.axis))
 
-    def backward(self, *gys: Tensor) -> Tensor:
-        return concat(gys, axis=self.axis)
+    def backward(self, *gys: Any) -> Any:
+        return Concat(self.axis)(*gys)
 
 
 class Pad(Function):
@@ -163,7 +184,7 @@ class Pad(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         index = tuple(slice(before, gy.shape[axis] - after)
                       for axis, (before, after) in enumerate(self.widths))
         return gy[index]
@@ -178,7 +199,7 @@ class Cast(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return x.astype(self.dtype)
 
-    def backward(self, gy: Tensor) -> Tensor:
+    def backward(self, gy: Any) -> Any:
         return gy.astype(self.inputs[0].dtype)
 
 
@@ -187,12 +208,14 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     """``x`` with a new shape of the same size (one axis may be -1)."""
     x = as_tensor(x)
     shape = _shape_argument(shape)
-    if shape == x.shape:
+    old_shape = x.array.shape
+    if shape == old_shape:
         return x
     try:
-        new_shape = _resolve_reshape(x.shape, shape)
+        new_shape = _resolve_reshape(old_shape, shape)
     except ValueError as error:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} to {shape}: {error}") from None
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {old_shape} to {shape}: {error}") from None
     return Reshape(new_shape)(x)
 
 
@@ -231,10 +254,7 @@ def transpose(x: Any, dim0: int | None = None, dim1: int | None = None) -> Tenso
         return Permute(tuple(reversed(range(x.ndim))))(x)
     if dim0 is None or dim1 is None:
         raise TypeError("transpose takes two axes (dim0, dim1), or none to reverse all axes")
-    axes = list(range(x.ndim))
-    a, b = normalize_axes((dim0, dim1), x.ndim)
-    axes[a], axes[b] = axes[b], axes[a]
-    return Permute(tuple(axes))(x)
+    return Transpose(*normalize_axes((dim0, dim1), x.ndim))(x)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
