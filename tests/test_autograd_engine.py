@@ -53,6 +53,48 @@ def test_diamond_graph_runs_each_backward_once_after_all_consumers() -> None:
     assert_close(x.grad, (2 * (2 * h_value + np.cos(h_value))).astype(np.float32), rtol=1e-6)
 
 
+def test_backward_runs_on_arrays_and_on_tensors_when_the_graph_is_recorded() -> None:
+    seen = []
+
+    class Cube(Function):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x ** 3
+
+        def backward(self, gy: object) -> object:
+            (x,) = self.input_values()
+            seen.append((type(gy), type(x)))
+            return gy * 3 * x * x
+
+    x = sn.tensor([0.5, -2.0], dtype="float64", requires_grad=True)
+    Cube()(x).sum().backward()
+    assert seen == [(np.ndarray, np.ndarray)]
+    assert isinstance(x.grad, sn.Tensor) and x.grad.creator is None
+    x.grad = None
+    Cube()(x).sum().backward(create_graph=True)
+    assert seen[1] == (sn.Tensor, sn.Tensor)
+    first = x.grad
+    x.grad = None
+    first.sum().backward()   # d/dx of 3x² is 6x: the same formula, recorded
+    assert_close(x.grad, 6 * np.array([0.5, -2.0]), rtol=1e-12)
+
+
+def test_a_function_called_on_arrays_computes_without_recording() -> None:
+    from scratchnet.ops.elementwise import Exp
+
+    values = np.array([0.0, 1.0], np.float32)
+    result = Exp()(values)
+    assert type(result) is np.ndarray
+    np.testing.assert_array_equal(result, np.exp(values))
+
+
+def test_broadcast_to_copies_small_results_and_views_large_ones() -> None:
+    small = sn.tensor(np.arange(3.0)).broadcast_to(4, 3)
+    large = sn.tensor(np.arange(3.0)).broadcast_to(100_000, 3)
+    np.testing.assert_array_equal(small.numpy(), np.broadcast_to(np.arange(3.0, dtype=np.float32), (4, 3)))
+    assert small.numpy().flags.owndata
+    assert not large.numpy().flags.owndata and large.numpy().strides[0] == 0
+
+
 def test_only_the_part_of_the_graph_that_needs_gradients_is_recorded() -> None:
     constant = sn.tensor([1.0, 2.0])
     assert (constant * 3.0).creator is None

@@ -154,6 +154,7 @@ SHAPE_CASES = [
     OpCase("transpose-negative", ("transpose",), lambda x: sn.transpose(x, -1, -2),
            lambda torch, x: x.transpose(-1, -2), ((2, 3, 4),)),
     OpCase("T", ("transpose",), lambda x: x.T, lambda torch, x: x.T, ((3, 4),)),
+    OpCase("mT", ("transpose",), lambda x: x.mT, lambda torch, x: x.mT, ((2, 3, 4),)),
     OpCase("permute", ("permute",), lambda x: x.permute(2, 0, 1), lambda torch, x: x.permute(2, 0, 1),
            ((2, 3, 4),)),
     OpCase("permute-tuple", ("permute",), lambda x: sn.permute(x, (1, 2, 0)),

@@ -89,8 +89,8 @@ class Sigmoid(Function):
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         half = xp.asarray(0.5, dtype=x.dtype)  # a 0-d array: cheaper in ufuncs than a Python float
         y = xp.tanh(x * half)
-        y += 1
         y *= half
+        y += half
         return y
 
     def backward(self, gy: Any) -> Any:
