@@ -71,7 +71,7 @@ class Extreme(Function):
 
 
 def _reduce_axes(x: Tensor, axis: Any, dim: Any) -> tuple[int, ...]:
-    return normalize_axes(axis_argument(axis, dim), x.ndim)
+    return normalize_axes(axis_argument(axis, dim), x.array.ndim)
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001

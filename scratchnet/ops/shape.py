@@ -131,8 +131,13 @@ class ScatterAdd(Function):
 
 def _is_basic_index(index: Any) -> bool:
     """Whether ``index`` is made of ints, slices, None and Ellipsis only (no repeats possible)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items)
+    for item in index if isinstance(index, tuple) else (index,):
+        if not isinstance(item, _BASIC_INDEX_TYPES):
+            return False
+    return True
+
+
+_BASIC_INDEX_TYPES = (int, slice, type(None), type(Ellipsis))
 
 
 def _array_index(index: Any) -> Any:
