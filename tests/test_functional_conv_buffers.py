@@ -1,4 +1,5 @@
-"""Convolution reuses its patch buffers between calls: graphs alive at the same time must not share them."""
+"""Convolution keeps per-call state (kept input planes, patch buffers): graphs alive at the same time
+and calls under no_grad in between must not disturb each other."""
 
 import numpy as np
 

@@ -1,35 +1,40 @@
-"""2-D convolution (cross-correlation, as PyTorch) as one GEMM per group over im2col patches.
+"""2-D convolution (cross-correlation, as PyTorch) as GEMMs over im2col patches, a block of
+images at a time, on channel planes.
 
-Inside, patches are laid out channels-last, ``(N·OH·OW, KH·KW·C)``, plus a column of ones that
-carries the bias, so that the one patch copy reads whole pixel rows and the GEMM result
-``(N·OH·OW, OC)`` *is* the output, bias included, in ``(N, OH, OW, OC)`` memory: the output is
-returned as an ``(N, OC, OH, OW)`` view of it without a transposing copy (NumPy keeps that memory
-order through the elementwise ops that follow, and the next convolution reads it directly).
+Inside, images are stored as *channel planes*: ``(C, N, H, W)`` memory, each channel one long
+row of all its pixels. Patches are the columns of ``cols (KH·KW·C + 1, pixels)``: one row per
+kernel offset and channel, plus a row of ones that carries the bias, so that ``y = K·cols`` with
+``K = [W | b]`` is the output, already in ``(OC, N, OH, OW)`` planes; it is returned as an
+``(N, OC, OH, OW)`` view without a transposing copy (NumPy keeps that memory order through the
+elementwise ops that follow, and the next convolution reads its planes directly).
 
-The backward pass reuses the saved patches for the weight gradient (whose ones column yields the
-bias gradient) and folds the patch gradients back onto the input (col2im); for stride 1 the fold
-runs on flattened padded images, where every kernel offset is one shift of contiguous memory. It
-skips the input gradient when the input needs none (the first layer). The large patch and
-gradient matrices are borrowed from ``im2col``'s spare arrays and given back after backward.
+Shifted patches: when the output has the input's size (stride 1, padding d·(K−1) in total per
+axis, as 'same'), kernel offset ``(i, j)`` reads every pixel's input at the same flat distance
+s = (d·i − top)·W + (d·j − left) along the planes, so each patch row is one contiguous slice of
+the input plane (a memory copy, no padded copy of the input), with the pixels whose input falls
+in the padding (a few border rows and columns) set to zero. Other convolutions copy the patch
+rows from the strided window view of the padded planes.
+
+Cache blocking: the patch matrix of a whole batch is several times the size of the input (tens of
+MB), so it is never built. The images go through in blocks whose patches fit in the processor's
+cache (``BLOCK_BYTES``); each block's patches are copied and multiplied while they are still in
+cache, and backward copies them again (from the kept planes) for the weight gradient rather than
+writing and re-reading the whole matrix. The input gradient folds each block's patch gradients
+back onto the input (col2im, the adjoint of the patch copy: for shifted patches one add of
+contiguous rows per kernel offset). It is skipped when the input needs no gradient (the first
+layer).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scratchnet.autograd.config import Config
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.functional.im2col import (
     Padding2d,
-    borrow,
-    crop_2d,
-    drop_spares,
     fold_windows,
-    give_back,
-    kernel_offsets,
-    pad_2d,
     padding_2d,
     pair,
     windows,
@@ -38,11 +43,15 @@ from scratchnet.ops.convert import as_tensor
 
 Pair = tuple[int, int]
 
+BLOCK_BYTES = 4 * 2 ** 20
+"""Images go through convolution in blocks whose patch matrix takes about this many bytes (at
+least one image per block): small enough to stay in cache between the copy and the GEMM."""
+
 
 class Conv2d(ArrayFunction):
     """y[n, o, h, w] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x_pad[n, c, s·h + d·i, s·w + d·j]
-    (c within o's group); with cols the patches plus a ones column and K = [W | b]:
-    y = cols·Kᵀ, [gW | gb] = gyᵀ·cols, gx = col2im(gy·W)."""
+    (c within o's group); with cols the patches plus a ones row and K = [W | b], per block of
+    images: y = K·cols, [gW | gb] = Σ_blocks gy·colsᵀ, gx = col2im(Wᵀ·gy)."""
 
     def __init__(self, stride: Pair, padding: Padding2d, dilation: Pair, groups: int) -> None:
         self.stride = stride
@@ -50,51 +59,24 @@ class Conv2d(ArrayFunction):
         self.dilation = dilation
         self.groups = groups
 
-
-    def __call__(self, *inputs: Tensor) -> Any:
-        outputs = super().__call__(*inputs)
-        if getattr(self, "inputs", None) is None:  # not recorded: no backward will read the patches
-            self.__dict__.pop("cols", None)
-            if not Config.grad_enabled:  # inference: the training step's spares would only sit idle
-                drop_spares()
-        return outputs
-
     def forward(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> xp.ndarray:
         out_channels, group_channels, kh, kw = weight.shape
-        slices = self._group_slices(group_channels, out_channels)
-        self.cols = self._patches(x, (kh, kw), slices, bias is not None)
-        (oh, ow), size = self.out_size, kh * kw * group_channels
-        out = xp.empty((x.shape[0] * oh * ow, out_channels), dtype=xp.result_type(x, weight))
+        self.slices = self._group_slices(group_channels, out_channels)
+        self.has_bias, dtype = bias is not None, xp.result_type(x, weight)
         self.kernels = []
-        for (_, outputs), cols in zip(slices, self.cols):
-            kernel = weight[outputs].transpose(0, 2, 3, 1).reshape(-1, size)
-            if bias is not None:
-                kernel = xp.concatenate([kernel, bias[outputs, None]], axis=1)
-            self.kernels.append(kernel)
-            if self.groups == 1:
-                xp.matmul(cols, kernel.T, out=out)
-            else:
-                out[:, outputs] = cols @ kernel.T
-        return out.reshape(x.shape[0], oh, ow, out_channels).transpose(0, 3, 1, 2)
-
-    def _patches(self, x: xp.ndarray, kernel_size: Pair, slices: list[tuple[slice, slice]],
-                 ones_column: bool) -> list[xp.ndarray]:
-        """Per group, the patches of x_pad as rows ``(N·OH·OW, KH·KW·C/groups)`` in channels-last
-        order, plus a column of ones if asked (borrowed arrays; the padded copy is freed here)."""
-        x_padded = pad_2d(x, self.padding)
-        view = windows(x_padded, kernel_size, self.stride, self.dilation)
-        n, _, oh, ow, kh, kw = view.shape
-        self.padded_shape, self.out_size = x_padded.shape, (oh, ow)
-        patches = []
-        for inputs, _ in slices:
-            group = view[:, inputs].transpose(0, 2, 3, 4, 5, 1)
-            size = kh * kw * group.shape[-1]
-            cols = borrow("conv patches", (n * oh * ow, size + ones_column), x.dtype)
-            cols[:, :size].reshape(group.shape)[...] = group
-            if ones_column:
-                cols[:, size] = 1
-            patches.append(cols)
-        return patches
+        for _, outputs in self.slices:
+            kernel = weight[outputs].transpose(0, 2, 3, 1)
+            kernel = kernel.reshape(kernel.shape[0], -1).astype(dtype, copy=False)
+            self.kernels.append(kernel if bias is None else xp.concatenate([kernel, bias[outputs, None]], 1))
+        self.weight_shape, self.batch = weight.shape, x.shape[0]
+        self._keep_planes(x, (kh, kw))
+        (oh, ow), n = self.out_size, x.shape[0]
+        out = xp.empty((out_channels, n * oh * ow), dtype=dtype)
+        cols = self._patch_buffer()
+        for images, pixels in self._blocks():
+            for (inputs, outputs), kernel in zip(self.slices, self.kernels):
+                xp.matmul(kernel, self._patches(images, inputs, cols), out=out[outputs, pixels])
+        return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
 
     def _group_slices(self, group_channels: int, out_channels: int) -> list[tuple[slice, slice]]:
         """(input channels, output channels) of each group."""
@@ -102,86 +84,129 @@ class Conv2d(ArrayFunction):
         return [(slice(g * group_channels, (g + 1) * group_channels),
                  slice(g * per_group, (g + 1) * per_group)) for g in range(self.groups)]
 
+    def _keep_planes(self, x: xp.ndarray, kernel_size: Pair) -> None:
+        """Keep what the patches are copied from: for shifted patches the input planes
+        ``(C, N·H·W)`` (no copy when x is stored so), each kernel offset's flat shift and, per
+        kernel row and column, the output rows and columns whose input is not padding; otherwise
+        the window view of the zero-padded planes."""
+        n, c, h, w = x.shape
+        (top, bottom), (left, right) = self.padding
+        (dh, dw), (kh, kw) = self.dilation, kernel_size
+        self.in_size = (h, w)
+        self.shifted = (self.stride == (1, 1) and top + bottom == dh * (kh - 1)
+                        and left + right == dw * (kw - 1))
+        if self.shifted:
+            self.out_size = (h, w)
+            self.planes = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(c, -1)
+            downs, acrosses = [dh * i - top for i in range(kh)], [dw * j - left for j in range(kw)]
+            self.shifts = [down * w + across for down in downs for across in acrosses]
+            self.valid_rows = [(max(0, -down), min(h, h - down)) for down in downs]
+            self.valid_columns = [(max(0, -across), min(w, w - across)) for across in acrosses]
+            return
+        padded = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=x.dtype)
+        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        self.view = windows(padded, kernel_size, self.stride, self.dilation)  # (C, N, OH, OW, KH, KW)
+        self.out_size = self.view.shape[2:4]
+
+    def _blocks(self) -> list[tuple[slice, slice]]:
+        """(images, their output pixels) of each block: as many images as fit in ``BLOCK_BYTES`` of
+        patches."""
+        n, image_pixels = self.batch, self.out_size[0] * self.out_size[1]
+        image_bytes = self.kernels[0].shape[1] * image_pixels * self.kernels[0].itemsize
+        step = max(1, BLOCK_BYTES // image_bytes)
+        starts = range(0, n, step)
+        return [(slice(start, stop), slice(start * image_pixels, stop * image_pixels))
+                for start, stop in zip(starts, [*starts[1:], n])]
+
+    def _patch_buffer(self) -> xp.ndarray:
+        """Room for one block's patches ``(KH·KW·C/groups [+ 1], pixels)``, the ones row (for the
+        bias) filled here, once."""
+        cols = xp.empty((self.kernels[0].shape[1], self._blocks()[0][1].stop), dtype=self.kernels[0].dtype)
+        if self.has_bias:
+            cols[-1] = 1
+        return cols
+
+    def _patches(self, images: slice, inputs: slice, cols: xp.ndarray) -> xp.ndarray:
+        """The patches of ``images`` over the group's ``inputs`` channels, rows ordered
+        (i, j, channel), copied into the front of ``cols``."""
+        pixels = (images.stop - images.start) * self.out_size[0] * self.out_size[1]
+        cols = cols[:, :pixels]
+        channels = inputs.stop - inputs.start
+        if not self.shifted:
+            kh, kw = self.view.shape[4:]
+            rows = cols[:kh * kw * channels].reshape(kh, kw, channels, -1, *self.out_size)
+            rows[...] = self.view[inputs, images].transpose(4, 5, 0, 1, 2, 3)
+            return cols
+        first, length = images.start * self.out_size[0] * self.out_size[1], self.planes.shape[1]
+        for k, shift in enumerate(self.shifts):  # pixels past the planes' ends are padding, zeroed below
+            in_block, in_planes = _overlap(first + shift, pixels, length)
+            cols[k * channels:(k + 1) * channels, in_block] = self.planes[inputs, in_planes]
+        self._zero_padding_pixels(cols, channels)
+        return cols
+
+    def _zero_padding_pixels(self, rows: xp.ndarray, channels: int) -> None:
+        """Zero, in shifted patch rows (or their gradients) of ``channels`` channels per kernel
+        offset, the pixels whose input lies in the padding: for each kernel row a few border rows
+        of every image, for each kernel column a few border columns."""
+        h, w = self.in_size
+        kh, kw = len(self.valid_rows), len(self.valid_columns)
+        images = rows[:kh * kw * channels].reshape(kh, kw, channels, -1, h, w)
+        for i, (top, bottom) in enumerate(self.valid_rows):
+            for border in (slice(0, top), slice(bottom, h)):
+                if border.start < border.stop:
+                    images[i, :, :, :, border] = 0
+        for j, (left, right) in enumerate(self.valid_columns):
+            for border in (slice(0, left), slice(right, w)):
+                if border.start < border.stop:
+                    images[:, j, :, :, :, border] = 0
+
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
-        n, out_channels, oh, ow = gy.shape
-        gy_rows = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(n * oh * ow, out_channels)
-        slices = self._group_slices(self.inputs[1].shape[1], out_channels)
-        gx = self._input_grad(gy_rows, slices) if self.needs_input_grad[0] else None
-        if not any(self.needs_input_grad[1:]):
-            return (gx,) + (None,) * (len(self.inputs) - 1)
-        weight_and_bias = self._weight_grad(gy_rows, slices)
-        _, group_channels, kh, kw = self.inputs[1].shape
-        gw = weight_and_bias[:, :kh * kw * group_channels].reshape(out_channels, kh, kw, group_channels)
+        out_channels, group_channels, kh, kw = self.weight_shape
+        size = kh * kw * group_channels
+        gy_planes = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(out_channels, -1)
+        needs_weight_grad = any(self.needs_input_grad[1:])
+        weight_and_bias = xp.zeros((out_channels, size + self.has_bias), dtype=gy.dtype)
+        n, c, h, w = self.inputs[0].shape
+        gx = xp.zeros((c, n, h, w), dtype=gy.dtype) if self.needs_input_grad[0] else None
+        cols = self._patch_buffer() if needs_weight_grad else None
+        for images, pixels in self._blocks():
+            for (inputs, outputs), kernel in zip(self.slices, self.kernels):
+                gy_block = gy_planes[outputs, pixels]
+                if needs_weight_grad:  # as (cols·gyᵀ)ᵀ: OpenBLAS is slow at the long-K product gy·colsᵀ
+                    weight_and_bias[outputs] += (self._patches(images, inputs, cols) @ gy_block.T).T
+                if gx is not None:
+                    self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
+        gw = weight_and_bias[:, :size].reshape(out_channels, kh, kw, group_channels)
         gw = xp.ascontiguousarray(gw.transpose(0, 3, 1, 2)) if self.needs_input_grad[1] else None
-        if len(self.inputs) == 3:
+        gx = None if gx is None else gx.transpose(1, 0, 2, 3)
+        if self.has_bias:
             return gx, gw, weight_and_bias[:, -1] if self.needs_input_grad[2] else None
         return gx, gw
 
-    def _weight_grad(self, gy_rows: xp.ndarray, slices: list[tuple[slice, slice]]) -> xp.ndarray:
-        """[gW | gb] = gyᵀ·cols per group, computed as (colsᵀ·gy)ᵀ: OpenBLAS's threaded GEMM is
-        pathologically slow for the long-K product written the other way round."""
-        grads = xp.empty((gy_rows.shape[1], self.cols[0].shape[1]), dtype=gy_rows.dtype)
-        for (_, outputs), cols in zip(slices, self.cols):
-            grads[outputs] = (cols.T @ xp.ascontiguousarray(gy_rows[:, outputs])).T
-        return grads
+    def _fold(self, patches: xp.ndarray, images: slice, gx: xp.ndarray) -> None:
+        """gx (the group's ``(C, N, H, W)`` planes) += col2im(patches) of one block of images: the
+        adjoint of ``_patches``, adding each patch row back onto the input pixel it was copied from."""
+        channels, h, w = gx.shape[0], *self.in_size
+        if self.shifted:
+            self._zero_padding_pixels(patches, channels)
+            flat, first = gx.reshape(channels, -1), images.start * h * w
+            for k, shift in enumerate(self.shifts):
+                in_block, in_planes = _overlap(first + shift, patches.shape[1], flat.shape[1])
+                flat[:, in_planes] += patches[k * channels:(k + 1) * channels, in_block]
+            return
+        kh, kw = self.view.shape[4:]
+        grad_windows = patches.reshape(kh, kw, channels, -1, *self.out_size).transpose(2, 3, 4, 5, 0, 1)
+        (top, bottom), (left, right) = self.padding
+        padded_shape = (channels, grad_windows.shape[1], h + top + bottom, w + left + right)
+        padded = fold_windows(grad_windows, padded_shape, self.stride, self.dilation)
+        gx[:, images] += padded[:, :, top:top + h, left:left + w]
 
-    def _input_grad(self, gy_rows: xp.ndarray, slices: list[tuple[slice, slice]]) -> xp.ndarray:
-        """gx = col2im(gy·W), group by group, stored channels-last."""
-        n, c, h, w = self.inputs[0].shape
-        _, group_channels, kh, kw = self.inputs[1].shape
-        gx = xp.empty((n, h, w, c), dtype=gy_rows.dtype)
-        fold = self._fold_shifted if self.stride == (1, 1) else self._fold_windows
-        for (inputs, outputs), kernel in zip(slices, self.kernels):
-            fold(gy_rows[:, outputs], kernel[:, :kh * kw * group_channels], gx[..., inputs])
-        return gx.transpose(0, 3, 1, 2)
 
-    def _fold_windows(self, gy_group: xp.ndarray, kernel: xp.ndarray, out: xp.ndarray) -> None:
-        """``out (N, H, W, C) = col2im(gy·W)`` with ``fold_windows``'s strided adds (any stride)."""
-        n, _, _, c = out.shape
-        kh, kw = self.inputs[1].shape[2:]
-        oh, ow = self.out_size
-        patches = (gy_group @ kernel).reshape(n, oh, ow, kh, kw, c).transpose(0, 5, 1, 2, 3, 4)
-        padded = fold_windows(patches, (n, c) + self.padded_shape[2:], self.stride, self.dilation)
-        out[...] = crop_2d(padded, self.padding).transpose(0, 2, 3, 1)
-
-    def _fold_shifted(self, gy_group: xp.ndarray, kernel: xp.ndarray, out: xp.ndarray) -> None:
-        """``out (N, H, W, C) = col2im(gy·W)`` for stride 1, on flattened padded images.
-
-        gy is laid on the padded ``(HP, WP)`` pixel grid (zeros past ``(OH, OW)``), flattened to
-        ``L = N·HP·WP`` pixels; one GEMM gives P = Wᵀ·gyᵀ, a ``(C, L)`` block per kernel offset
-        ``(i, j)``, and that offset sends every pixel the same flat distance s = d·(i·WP + j):
-        gx_pad[:, s:s + L] += P_ij, one add over contiguous rows per offset, then one crop copy
-        back to channels-last."""
-        n, h, w, c = out.shape
-        _, _, hp, wp = self.padded_shape
-        kh, kw = self.inputs[1].shape[2:]
-        (dh, dw), (oh, ow), length = self.dilation, self.out_size, n * hp * wp
-        grid = borrow("conv gradient grid", (n, hp, wp, gy_group.shape[1]), gy_group.dtype)
-        grid[:, :oh, :ow] = gy_group.reshape(n, oh, ow, -1)
-        grid[:, oh:] = 0
-        grid[:, :oh, ow:] = 0
-        patches = borrow("conv patch gradients", (kernel.shape[1], length), grid.dtype)
-        xp.matmul(kernel.T, grid.reshape(length, -1).T, out=patches)
-        shifts = [dh * i * wp + dw * j for i, j in kernel_offsets((kh, kw))]
-        padded = borrow("conv padded gradient", (c, length + shifts[-1]), grid.dtype)
-        padded[:, :length] = patches[:c]
-        padded[:, length:] = 0
-        for k, shift in enumerate(shifts[1:], start=1):
-            padded[:, shift:shift + length] += patches[k * c:(k + 1) * c]
-        (top, _), (left, _) = self.padding
-        centre = padded[:, :length].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w]
-        out[...] = centre.transpose(1, 2, 3, 0)
-        for purpose, array in (("conv gradient grid", grid), ("conv patch gradients", patches),
-                               ("conv padded gradient", padded)):
-            give_back(purpose, array)
-
-    def release(self) -> None:
-        self._give_back_patches()
-        super().release()
-
-    def _give_back_patches(self) -> None:
-        for cols in self.__dict__.pop("cols", ()):
-            give_back("conv patches", cols)
+def _overlap(start: int, pixels: int, length: int) -> tuple[slice, slice]:
+    """Where a run of ``pixels`` flat positions from ``start`` overlaps planes of ``length`` pixels:
+    (those positions within the run, the same positions within the planes)."""
+    low, high = max(0, start), max(0, min(length, start + pixels))
+    return slice(low - start, max(low, high) - start), slice(low, max(low, high))
 
 
 def _same_padding(kernel_size: Pair, dilation: Pair) -> Padding2d:

@@ -7,8 +7,8 @@ strided view of the padded input (no Python loop over images or pixels) copied o
 ``col2im`` is its adjoint, summing overlapping patches with one loop over the ``KH·KW`` offsets.
 
 The helpers below work on the 6-D window view ``(N, C, OH, OW, KH, KW)`` so that convolution and
-pooling can pick the memory order that suits them; ``borrow``/``give_back`` keep their large
-scratch matrices from one training step to the next.
+pooling can pick the memory order that suits them, and keep an array's memory order (channel
+planes, channels-last or channels-first) through the copies they make.
 """
 
 from __future__ import annotations
@@ -19,34 +19,6 @@ from scratchnet.backend import xp
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]
-
-
-SPARE_BYTES_LIMIT = 512 * 2 ** 20
-"""At most this many bytes of scratch arrays are kept between calls by ``borrow``/``give_back``."""
-
-_spare: dict[tuple[Any, ...], xp.ndarray] = {}
-
-
-def borrow(purpose: str, shape: tuple[int, ...], dtype: Any) -> xp.ndarray:
-    """An uninitialised array of ``shape``: the one last given back for ``purpose`` with this shape
-    and dtype, else a new one. Convolution borrows its large patch and gradient matrices, which
-    repeat from step to step: reusing them spares the allocator fresh pages (page faults cost more
-    than the copy that fills them). The borrower owns the array until it calls ``give_back``."""
-    array = _spare.pop((purpose, shape, xp.dtype(dtype)), None)
-    return xp.empty(shape, dtype=dtype) if array is None else array
-
-
-def give_back(purpose: str, array: xp.ndarray) -> None:
-    """Keep ``array`` (no longer used by its borrower) for the next ``borrow`` of its kind; the
-    oldest spares are dropped beyond ``SPARE_BYTES_LIMIT``."""
-    _spare[(purpose, array.shape, array.dtype)] = array
-    while sum(a.nbytes for a in _spare.values()) > SPARE_BYTES_LIMIT:
-        del _spare[next(iter(_spare))]
-
-
-def drop_spares() -> None:
-    """Free every kept scratch array (inference borrows for other shapes than training does)."""
-    _spare.clear()
 
 
 def pair(value: Any, name: str = "value") -> Pair:
@@ -91,8 +63,7 @@ def pad_2d(x: xp.ndarray, padding: Padding2d, value: float = 0.0) -> xp.ndarray:
     if top == bottom == left == right == 0:
         return x
     n, c, h, w = x.shape
-    out = image_array((n, c, h + top + bottom, w + left + right), x.dtype, is_channels_last(x),
-                      zeroed=value == 0)
+    out = image_array((n, c, h + top + bottom, w + left + right), x.dtype, x, zeroed=value == 0)
     if value != 0:
         out.fill(value)
     out[:, :, top:top + h, left:left + w] = x
@@ -111,28 +82,25 @@ def windows(x_padded: xp.ndarray, kernel_size: Pair, stride: Pair, dilation: Pai
         writeable=False)
 
 
-def image_array(shape: tuple[int, ...], dtype: xp.dtype, channels_last: bool,
-                zeroed: bool = True) -> xp.ndarray:
-    """A new ``(N, C, H, W)`` array of zeros (uninitialised unless ``zeroed``), stored as
-    ``(N, H, W, C)`` in memory when ``channels_last``."""
+def image_array(shape: tuple[int, ...], dtype: xp.dtype, like: xp.ndarray, zeroed: bool = True) -> xp.ndarray:
+    """A new array of zeros (uninitialised unless ``zeroed``) of ``shape``, its axes stored in the
+    same memory order as those of ``like`` (an array with as many axes)."""
+    order = memory_order(like)
     make = xp.zeros if zeroed else xp.empty
-    if not channels_last:
-        return make(shape, dtype=dtype)
-    n, c, h, w = shape
-    return make((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+    return make(tuple(shape[axis] for axis in order), dtype=dtype).transpose(xp.argsort(order))
 
 
-def is_channels_last(x: xp.ndarray) -> bool:
-    """Whether an ``(N, C, H, W)`` array is stored channels-last (as convolution outputs are)."""
-    return x.strides[1] < x.strides[3]
+def memory_order(a: xp.ndarray) -> list[int]:
+    """The axes of ``a`` from the outermost in memory to the innermost (ties keep axis order)."""
+    return sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
 
 
 def in_layout_of(array: xp.ndarray, reference: xp.ndarray) -> xp.ndarray:
     """``array`` stored in the same memory order as ``reference`` (copied only when it is not, or when
     it is a broadcast view), so that the elementwise work that follows runs over contiguous memory."""
-    if 0 not in array.strides and (xp.argsort(array.strides) == xp.argsort(reference.strides)).all():
+    if 0 not in array.strides and memory_order(array) == memory_order(reference):
         return array
-    out = xp.empty_like(reference, dtype=array.dtype)
+    out = image_array(reference.shape, array.dtype, reference, zeroed=False)
     out[...] = array
     return out
 

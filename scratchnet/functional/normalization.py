@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from scratchnet.autograd.function import ArrayFunction
@@ -18,49 +17,62 @@ class ChannelRows:
     and scalings run over long inner loops (NumPy is slow over short ones, like the 16 channels of
     a pixel).
 
-    Channels-last memory (convolution outputs, and ``(N, C)`` input) becomes ``(N·…·H, W·C)``, the
-    channel cycling along each row; channels-first memory becomes ``(N·C, H·W)``, one channel per
-    row. A per-channel vector is ``spread`` to match by tiling it. An input in neither memory order
-    is copied to channels-first once.
+    Channel planes (``(C, N, ...)`` memory, as convolution outputs) become ``(C, N·…)``, one channel
+    per row; channels-last memory (and ``(N, C)`` input) becomes ``(N·…·H, W·C)``, the channel
+    cycling along each row; channels-first memory becomes ``(N·C, H·W)``, one channel per row,
+    repeating. A per-channel vector is ``spread`` to match. An input in none of these memory
+    orders is copied to channels-first once.
     """
 
     def __init__(self, a: xp.ndarray) -> None:
-        moved = xp.moveaxis(a, 1, -1)
-        if not (moved.flags.c_contiguous or a.flags.c_contiguous):
-            a = xp.ascontiguousarray(a)
-            moved = xp.moveaxis(a, 1, -1)
         self.shape, self.channels = a.shape, a.shape[1]
-        self.channels_last = moved.flags.c_contiguous
-        if self.channels_last:
-            width = moved.shape[-2] * self.channels if a.ndim > 2 else self.channels
-            self.moved_shape = moved.shape
-            self.rows = moved.reshape(math.prod(moved.shape[:-2]) if a.ndim > 2 else a.shape[0], width)
+        if a.ndim > 2 and xp.moveaxis(a, 1, 0).flags.c_contiguous:
+            self.layout, width = "planes", a.size // self.channels
+        elif xp.moveaxis(a, 1, -1).flags.c_contiguous:
+            self.layout, width = "channels_last", (a.shape[-1] if a.ndim > 2 else 1) * self.channels
         else:
-            self.rows = a.reshape(a.shape[0] * self.channels, math.prod(a.shape[2:]))
+            a = xp.ascontiguousarray(a)
+            self.layout, width = "channels_first", a.size // (a.shape[0] * self.channels)
+        arranged = self._arranged(a)
+        self.arranged_shape, self.rows = arranged.shape, arranged.reshape(-1, width)
 
     def rows_of(self, b: xp.ndarray) -> xp.ndarray:
         """``b`` (shaped like the array) as rows of the same layout (copied if stored otherwise)."""
         b = in_layout_of(b, self.array(self.rows))
-        return (xp.moveaxis(b, 1, -1) if self.channels_last else b).reshape(self.rows.shape)
+        return self._arranged(b).reshape(self.rows.shape)
+
+    def _arranged(self, a: xp.ndarray) -> xp.ndarray:
+        """The ``(N, C, ...)`` array with its axes in this layout's memory order."""
+        if self.layout == "planes":
+            return xp.moveaxis(a, 1, 0)
+        return xp.moveaxis(a, 1, -1) if self.layout == "channels_last" else a
 
     def array(self, rows: xp.ndarray) -> xp.ndarray:
         """Rows of this layout back as an ``(N, C, ...)`` array (a view)."""
-        if self.channels_last:
-            return xp.moveaxis(rows.reshape(self.moved_shape), -1, 1)
-        return rows.reshape(self.shape)
+        arranged = rows.reshape(self.arranged_shape)
+        if self.layout == "planes":
+            return xp.moveaxis(arranged, 0, 1)
+        return xp.moveaxis(arranged, -1, 1) if self.layout == "channels_last" else arranged
 
     def sum(self, rows: xp.ndarray, other: xp.ndarray | None = None) -> xp.ndarray:
-        """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product)."""
-        axis = 0 if self.channels_last else 1
-        if other is None:
-            partial = rows.sum(axis=axis)
+        """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product).
+
+        The plain sum is a matrix-vector product with ones (BLAS: several times faster than NumPy's
+        pairwise ``sum`` over long rows)."""
+        along_columns = self.layout == "channels_last"
+        if other is not None:
+            partial = xp.einsum("ij,ij->j", rows, other) if along_columns else xp.vecdot(rows, other)
+        elif along_columns:
+            partial = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
         else:
-            partial = xp.einsum("ij,ij->j" if self.channels_last else "ij,ij->i", rows, other)
+            partial = rows @ xp.ones(rows.shape[1], dtype=rows.dtype)
         return partial.reshape(-1, self.channels).sum(axis=0)
 
     def spread(self, per_channel: xp.ndarray) -> xp.ndarray:
         """A ``(C,)`` vector tiled to broadcast against the rows."""
-        if self.channels_last:
+        if self.layout == "planes":
+            return per_channel[:, None]
+        if self.layout == "channels_last":
             return xp.tile(per_channel, self.rows.shape[1] // self.channels)
         return xp.tile(per_channel, self.rows.shape[0] // self.channels)[:, None]
 

@@ -21,8 +21,8 @@ from scratchnet.functional.im2col import (
     crop_2d,
     image_array,
     in_layout_of,
-    is_channels_last,
     kernel_offsets,
+    memory_order,
     pad_2d,
     padding_2d,
     pair,
@@ -45,6 +45,8 @@ class MaxPool2d(ArrayFunction):
         x_padded = pad_2d(x, self.padding, value=-xp.inf)
         view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
         self.padded_shape = x_padded.shape
+        if self.tiles:  # one copy (each element read once) makes every offset's slice contiguous
+            view = _offsets_outermost(view)
         offsets = kernel_offsets(self.kernel_size)
         y = view[..., 0, 0].copy(order="K")  # keeps the input's memory order
         self.argmax = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) < 256 else xp.int32)
@@ -57,10 +59,15 @@ class MaxPool2d(ArrayFunction):
             xp.maximum(self.argmax, xp.multiply(larger, k, dtype=self.argmax.dtype), out=self.argmax)
         return y
 
+    @property
+    def tiles(self) -> bool:
+        """Whether the windows tile the input (stride = kernel, no padding): they do not overlap."""
+        return self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
+
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         gy = in_layout_of(gy, self.argmax)
-        tiles = self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
-        grad = image_array(self.padded_shape, gy.dtype, is_channels_last(gy), zeroed=not tiles)
+        tiles = self.tiles
+        grad = image_array(self.padded_shape, gy.dtype, gy, zeroed=not tiles)
         if tiles:  # windows do not overlap: each offset writes its own elements, once
             (oh, ow), (kh, kw) = gy.shape[2:], self.kernel_size
             grad[:, :, oh * kh:] = 0
@@ -72,6 +79,17 @@ class MaxPool2d(ArrayFunction):
             else:
                 grad[:, :, rows, cols] += gy * (self.argmax == k)
         return crop_2d(grad, self.padding)
+
+
+def _offsets_outermost(view: xp.ndarray) -> xp.ndarray:
+    """A copy of the window view ``(N, C, OH, OW, KH, KW)`` stored kernel offset first, each
+    offset's ``(N, C, OH, OW)`` slice contiguous in the input's memory order (the elementwise passes
+    over it then run on contiguous memory instead of every other element)."""
+    order = memory_order(view[..., 0, 0])
+    stored = xp.empty(view.shape[4:] + tuple(view.shape[axis] for axis in order), dtype=view.dtype)
+    copy = stored.transpose([2 + order.index(axis) for axis in range(4)] + [0, 1])
+    copy[...] = view
+    return copy
 
 
 class AvgPool2d(ArrayFunction):
@@ -104,7 +122,7 @@ class AvgPool2d(ArrayFunction):
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         share = gy / self.divisor
-        grad = image_array(self.padded_shape, gy.dtype, is_channels_last(gy))
+        grad = image_array(self.padded_shape, gy.dtype, gy)
         for i, j in kernel_offsets(self.kernel_size):
             rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
             grad[:, :, rows, cols] += share
