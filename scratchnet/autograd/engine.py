@@ -110,46 +110,56 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     pending: dict[Function, list[Any]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
     with enable_grad() if create_graph else no_grad():
-        for function in order:
-            output_grads = pending.pop(function, None)
-            if output_grads is None or (relevant is not None and function not in relevant):
-                continue
-            input_grads = _call_backward(function, output_grads)
-            for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):
-                if not needed or g is None:
-                    continue
-                if g.__class__ is not xp.ndarray or g.shape != x.array.shape or g.dtype != x.array.dtype:
-                    g = _fit(g, x)
-                creator = x.creator
-                if creator is None:
-                    walk.deliver(x, g)
-                    continue
-                if walk.source_ids is not None:
-                    walk.found_intermediate(x, g)
-                slots = pending.get(creator)
-                if slots is None:
-                    slots = pending[creator] = [None] * len(creator.outputs)
-                current = slots[x.output_index]
-                slots[x.output_index] = g if current is None else current + g
+        _propagate(order, pending, relevant, walk)
     if not retain_graph:
         for function in order:
             function.release()
     return walk.result(sources)
 
 
-def _call_backward(function: Function, output_grads: list[Any]) -> tuple[Any, ...]:
-    """Run one Function's backward and return its input gradients as a tuple. Outputs that
-    received no gradient get zeros."""
+def _propagate(order: list[Function], pending: dict[Function, list[Any]], relevant: set[Function] | None,
+               walk: _Walk) -> None:
+    """Run each Function's backward in ``order`` on the gradients of its outputs gathered in
+    ``pending``, and pass each input's gradient on: into ``pending`` for its creator, or to the walk
+    for a leaf. Functions outside ``relevant`` (when given) are skipped."""
+    checking_anomalies, tape_sources = Config.detect_anomaly, walk.source_ids
+    for function in order:
+        output_grads = pending.pop(function, None)
+        if output_grads is None or (relevant is not None and function not in relevant):
+            continue
+        if len(output_grads) == 1 and not checking_anomalies:  # the common case, kept cheap
+            input_grads = function.backward(output_grads[0])
+        else:
+            input_grads = _call_backward(function, output_grads)
+        if input_grads.__class__ is not tuple:
+            input_grads = (input_grads,)
+        for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):
+            if not needed or g is None:
+                continue
+            if g.__class__ is not xp.ndarray or g.shape != x.array.shape or g.dtype != x.array.dtype:
+                g = _fit(g, x)
+            creator = x.creator
+            if creator is None:
+                walk.deliver(x, g)
+                continue
+            if tape_sources is not None:
+                walk.found_intermediate(x, g)
+            slots = pending.get(creator)
+            if slots is None:
+                slots = pending[creator] = [None] * len(creator.outputs)
+            current = slots[x.output_index]
+            slots[x.output_index] = g if current is None else current + g
+
+
+def _call_backward(function: Function, output_grads: list[Any]) -> Any:
+    """Run the backward of a Function with several outputs (those that received no gradient get
+    zeros), or under anomaly detection."""
     if len(output_grads) > 1 and any(g is None for g in output_grads):
         output_grads = [_zeros(shape, dtype) if g is None else g
                         for g, (shape, dtype) in zip(output_grads, function.output_meta)]
     if Config.detect_anomaly:
-        input_grads = _checked_backward(function, output_grads)
-    elif len(output_grads) == 1:  # the common case, without the cost of a star-call
-        input_grads = function.backward(output_grads[0])
-    else:
-        input_grads = function.backward(*output_grads)
-    return input_grads if input_grads.__class__ is tuple else (input_grads,)
+        return _checked_backward(function, output_grads)
+    return function.backward(*output_grads)
 
 
 def _zeros(shape: tuple[int, ...], dtype: xp.dtype) -> Any:

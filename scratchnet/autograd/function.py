@@ -64,10 +64,10 @@ class Function:
     output_meta: tuple[tuple[tuple[int, ...], xp.dtype], ...]
 
     def __call__(self, *inputs: Any) -> Any:
-        if not isinstance(inputs[0], Tensor):  # arrays: a step of an unrecorded backward pass
-            return self.forward(*inputs)
         # Spelled out for one and two inputs: on small tensors every Python call and star-call
         # here costs as much as the NumPy work itself.
+        if not isinstance(inputs[0], Tensor):  # arrays: a step of an unrecorded backward pass
+            return self.forward(inputs[0]) if len(inputs) == 1 else self.forward(*inputs)
         try:
             if len(inputs) == 1:
                 result = self.forward(inputs[0].array)

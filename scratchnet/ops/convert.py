@@ -54,6 +54,8 @@ def binary_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
 def as_float_tensor(value: Any) -> Tensor:
     """``value`` as a floating-point Tensor: integer and bool data become the default float dtype
     (as ``torch.exp`` of an integer tensor gives float32)."""
+    if isinstance(value, Tensor) and value.array.dtype.kind == "f":
+        return value  # the common case, kept cheap
     x = as_tensor(value)
     if x.array.dtype.kind != "f":
         return Tensor.wrap(x.array.astype(backend.DEFAULT_FLOAT))
