@@ -68,13 +68,17 @@ class Function:
         # here costs as much as the NumPy work itself.
         if not isinstance(inputs[0], Tensor):  # arrays: a step of an unrecorded backward pass
             return self.forward(inputs[0]) if len(inputs) == 1 else self.forward(*inputs)
-        try:
+        try:  # the outputs, and whether each input needs a gradient
             if len(inputs) == 1:
-                result = self.forward(inputs[0].array)
+                first = inputs[0]
+                result, needs_input_grad = self.forward(first.array), (first._requires_grad,)
             elif len(inputs) == 2:
-                result = self.forward(inputs[0].array, inputs[1].array)
+                first, second = inputs
+                result = self.forward(first.array, second.array)
+                needs_input_grad = (first._requires_grad, second._requires_grad)
             else:
                 result = self.forward(*[x.array for x in inputs])
+                needs_input_grad = tuple([x._requires_grad for x in inputs])
         except ValueError as error:
             shapes = " and ".join(str(x.shape) for x in inputs)
             raise ValueError(f"{self.name}: cannot apply to inputs of shapes {shapes}: {error}") from None
@@ -82,7 +86,6 @@ class Function:
             self._check_finite(result if result.__class__ is tuple else (result,), "forward")
         outputs = tuple(map(_wrap_result, result)) if result.__class__ is tuple else (_wrap_result(result),)
         if Config.grad_enabled:
-            needs_input_grad = tuple([x._requires_grad for x in inputs])
             if True in needs_input_grad:
                 self._record(inputs, needs_input_grad, outputs)
             else:
