@@ -75,7 +75,7 @@ class Conv2d(ArrayFunction):
         out = xp.empty((out_channels, n * oh * ow), dtype=dtype)
         keep = Config.grad_enabled  # backward reuses the patches for the weight gradient
         self.kept_patches = []
-        cols = self._patch_buffer()
+        cols = None if keep else self._patch_buffer()  # without a graph one buffer serves every block
         for images, pixels in self._blocks():
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
                 patches = self._patches(images, inputs, self._patch_buffer() if keep else cols)
