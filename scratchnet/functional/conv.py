@@ -16,20 +16,19 @@ in the padding (a few border rows and columns) set to zero. Other convolutions c
 rows from the strided window view of the padded planes.
 
 Cache blocking: the patch matrix of a whole batch is several times the size of the input (tens of
-MB). The images go through in blocks whose patches fit in the processor's cache (``BLOCK_BYTES``),
-so that each block's patches are multiplied while they are still in cache after the copy. When a
-graph is recorded, the blocks' patches are kept for the weight gradient (memory about KH·KW times
-the input's: copying them again in backward costs more time). The input gradient folds each
-block's patch gradients back onto the input (col2im, the adjoint of the patch copy: for shifted
-patches one add of contiguous rows per kernel offset). It is skipped when the input needs no
-gradient (the first layer).
+MB), so it is never built. The images go through in blocks whose patches fit in the processor's
+cache (``BLOCK_BYTES``); each block's patches are copied and multiplied while they are still in
+cache, and backward copies them again (from the kept planes) for the weight gradient rather than
+writing and re-reading the whole matrix. The input gradient folds each block's patch gradients
+back onto the input (col2im, the adjoint of the patch copy: for shifted patches one add of
+contiguous rows per kernel offset). It is skipped when the input needs no gradient (the first
+layer).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scratchnet.autograd.config import Config
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -73,15 +72,10 @@ class Conv2d(ArrayFunction):
         self._keep_planes(x, (kh, kw))
         (oh, ow), n = self.out_size, x.shape[0]
         out = xp.empty((out_channels, n * oh * ow), dtype=dtype)
-        keep = Config.grad_enabled  # backward reuses the patches for the weight gradient
-        self.kept_patches = []
-        cols = None if keep else self._patch_buffer()  # without a graph one buffer serves every block
+        cols = self._patch_buffer()
         for images, pixels in self._blocks():
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
-                patches = self._patches(images, inputs, self._patch_buffer() if keep else cols)
-                xp.matmul(kernel, patches, out=out[outputs, pixels])
-                if keep:
-                    self.kept_patches.append(patches)
+                xp.matmul(kernel, self._patches(images, inputs, cols), out=out[outputs, pixels])
         return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
 
     def _group_slices(self, group_channels: int, out_channels: int) -> list[tuple[slice, slice]]:
@@ -174,13 +168,12 @@ class Conv2d(ArrayFunction):
         weight_and_bias = xp.zeros((out_channels, size + self.has_bias), dtype=gy.dtype)
         n, c, h, w = self.inputs[0].shape
         gx = xp.zeros((c, n, h, w), dtype=gy.dtype) if self.needs_input_grad[0] else None
-        kept = iter(self.kept_patches)
+        cols = self._patch_buffer() if needs_weight_grad else None
         for images, pixels in self._blocks():
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
                 gy_block = gy_planes[outputs, pixels]
-                patches = next(kept)
                 if needs_weight_grad:  # as (cols·gyᵀ)ᵀ: OpenBLAS is slow at the long-K product gy·colsᵀ
-                    weight_and_bias[outputs] += (patches @ gy_block.T).T
+                    weight_and_bias[outputs] += (self._patches(images, inputs, cols) @ gy_block.T).T
                 if gx is not None:
                     self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
         gw = weight_and_bias[:, :size].reshape(out_channels, kh, kw, group_channels)
