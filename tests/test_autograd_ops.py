@@ -431,3 +431,9 @@ KINKS = {
 def test_gradients_at_kinks_and_ties_match_torch(name: str) -> None:
     values = np.array([[0.0, 1.0, -1.0], [1.0, 0.0, 1.0], [-1.0, 1.0, 0.0]])
     compare_with_torch(*KINKS[name], [values], np.float64, 1e-12, 1e-12)
+
+
+def test_relu_gradient_at_nan_and_infinity_matches_torch() -> None:
+    """PyTorch's ReLU backward zeroes the gradient where y ≤ 0 only: a NaN passes it through."""
+    values = np.array([[np.nan, -np.inf, np.inf], [0.0, -2.0, 3.0]])
+    compare_with_torch(*KINKS["relu"], [values], np.float32, 0.0, 0.0)

@@ -18,12 +18,14 @@ BLOCKED_CONFIGS = [  # in, out, kernel, stride, padding, dilation, groups, bias
 
 
 @pytest.mark.parametrize("config", BLOCKED_CONFIGS)
-@pytest.mark.parametrize("block_bytes", [1, 2000])
-def test_conv2d_in_blocks_of_images_matches_torch(monkeypatch, config, block_bytes):
-    """One image per block, a few images per block with a shorter last block: same values and
-    gradients as PyTorch."""
+@pytest.mark.parametrize("block_bytes, weight_gradient_pixels", [(1, 4096), (2000, 4096), (10 ** 6, 17)])
+def test_conv2d_in_blocks_of_images_matches_torch(monkeypatch, config, block_bytes, weight_gradient_pixels):
+    """One image per block, a few images per block with a shorter last block, and one block whose
+    weight gradient sums slices of pixels (a shorter last one): same values and gradients as
+    PyTorch."""
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(conv, "WEIGHT_GRADIENT_PIXELS", weight_gradient_pixels)
     c, oc, kernel, stride, padding, dilation, groups, bias = config
     x = random(5, c, 7, 6)
     w = random(oc, c // groups, *kernel, seed=1)

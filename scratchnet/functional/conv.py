@@ -47,6 +47,12 @@ BLOCK_BYTES = 4 * 2 ** 20
 """Images go through convolution in blocks whose patch matrix takes about this many bytes (at
 least one image per block): small enough to stay in cache between the copy and the GEMM."""
 
+WEIGHT_GRADIENT_PIXELS = 4096
+"""The weight gradient sums its product over a block's pixels in slices of at most this many
+pixels: OpenBLAS is several times slower at a product whose inner dimension is much longer (a
+first layer of few channels has the whole batch in one block, 100k pixels for 128 images of
+28×28)."""
+
 
 class Conv2d(ArrayFunction):
     """y[n, o, h, w] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x_pad[n, c, s·h + d·i, s·w + d·j]
@@ -173,7 +179,9 @@ class Conv2d(ArrayFunction):
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
                 gy_block = gy_planes[outputs, pixels]
                 if needs_weight_grad:  # as (cols·gyᵀ)ᵀ: OpenBLAS is slow at the long-K product gy·colsᵀ
-                    weight_and_bias[outputs] += (self._patches(images, inputs, cols) @ gy_block.T).T
+                    patches = self._patches(images, inputs, cols)
+                    for part in _slices(patches.shape[1], WEIGHT_GRADIENT_PIXELS):
+                        weight_and_bias[outputs] += (patches[:, part] @ gy_block[:, part].T).T
                 if gx is not None:
                     self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
         gw = weight_and_bias[:, :size].reshape(out_channels, kh, kw, group_channels)
@@ -200,6 +208,13 @@ class Conv2d(ArrayFunction):
         padded_shape = (channels, grad_windows.shape[1], h + top + bottom, w + left + right)
         padded = fold_windows(grad_windows, padded_shape, self.stride, self.dilation)
         gx[:, images] += padded[:, :, top:top + h, left:left + w]
+
+
+def _slices(length: int, most: int) -> list[slice]:
+    """``range(length)`` cut into the fewest near-equal contiguous slices of at most ``most``."""
+    count = -(-length // most)
+    bounds = [length * i // count for i in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 def _overlap(start: int, pixels: int, length: int) -> tuple[slice, slice]:

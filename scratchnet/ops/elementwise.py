@@ -99,14 +99,16 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0: the sign of y, as y ≥ 0 (one cheap pass;
-    a NaN input gets a NaN gradient)."""
+    """y = max(x, 0);  dy/dx = 0 where y ≤ 0, else 1 (as PyTorch, a NaN passes its gradient
+    through). The mask is a byte per element, cheaper to make and read than a float one."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.maximum(x, 0)
 
     def backward(self, gy: Any) -> Any:
-        return gy * constant_like(gy, xp.sign(self.output_array()))
+        passes = xp.less_equal(self.output_array(), 0)
+        xp.logical_not(passes, out=passes)
+        return gy * constant_like(gy, passes)
 
 
 class Clip(Function):
