@@ -99,16 +99,14 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 0 where y ≤ 0, else 1 (as PyTorch, a NaN passes its gradient
-    through). The mask is a byte per element, cheaper to make and read than a float one."""
+    """y = max(x, 0);  dy/dx = 0 where y ≤ 0, else 1, as PyTorch. Since y ≥ 0, that is the mask
+    y ≠ 0 (one pass, a byte per element), which also lets a NaN pass its gradient, as PyTorch."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return xp.maximum(x, 0)
 
     def backward(self, gy: Any) -> Any:
-        passes = xp.less_equal(self.output_array(), 0)
-        xp.logical_not(passes, out=passes)
-        return gy * constant_like(gy, passes)
+        return gy * constant_like(gy, xp.not_equal(self.output_array(), 0))
 
 
 class Clip(Function):
