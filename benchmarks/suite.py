@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {}
     trained = [w for w in chosen if w in TRAINING_WORKLOADS]
     if trained:
-        print("== training: median epoch time, peak memory, test accuracy ==", flush=True)
+        print("== training: median epoch time, peak memory, mean test accuracy over the seeds ==", flush=True)
         options = ["--workloads", ",".join(trained), "--repeats", str(repeats)]
         options += ["--steps", str(args.steps)] if args.steps else []
         results["training"] = training.main(options)
