@@ -2,8 +2,9 @@
 
 Workloads: ``mlp``, ``cnn`` and ``bncnn`` (epoch time, peak memory and accuracy; see
 ``training.py``) and ``ops`` (per-op overhead and backward scaling; see ``op_overhead.py`` and
-``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps
-and data loading. Results print as tables and, with ``--json FILE``, are written as JSON.
+``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps,
+data loading and what Keras ``fit`` adds per step. Results print as tables and, with
+``--json FILE``, are written as JSON.
 
     scratchnet bench                       # full epochs, median of 3 alternated runs
     scratchnet bench --steps 50            # quick: 50 steps per run, one run each (< 2 minutes)
@@ -22,6 +23,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import backward_scaling  # noqa: E402
 import conv_bench  # noqa: E402
 import data_loading  # noqa: E402
+import fit_overhead  # noqa: E402
 import op_overhead  # noqa: E402
 import optimizer_step  # noqa: E402
 import training  # noqa: E402
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["backward_scaling"] = backward_scaling.main([])
     if args.extra:
         for name, module in (("conv", conv_bench), ("optimizer_step", optimizer_step),
-                             ("data_loading", data_loading)):
+                             ("data_loading", data_loading), ("fit_overhead", fit_overhead)):
             print(f"\n== {name} ==", flush=True)
             results[name] = module.main([])
     if args.json:
