@@ -3,8 +3,11 @@
 Two copies of the seed MLP (``scratchnet.models.mlp``, Adam, batch 32) train on the same
 Fashion-MNIST images, taking turns one epoch at a time: one with ``model.fit(verbose=0)``, the
 other with a bare loop of the shared ``train_step`` over the same shuffled batches. The table
-gives the median time per step of each and the difference: fit's batching, callbacks, logs and
-the metrics compiled in (``accuracy``, computed on every batch as Keras does).
+gives the median time per step of each and the difference: fit's batching, callbacks, logs, the
+metrics compiled in (``accuracy``, computed on every batch as Keras does) and its check of the
+inputs for NaN and infinities (one pass over the data per ``fit`` call, about as long as that pass
+over one batch per step). The machine's noise moves the difference by tens of µs between runs:
+take the median of several.
 
 Run: ``python benchmarks/fit_overhead.py [--repeats 5] [--images 19200]``.
 """
