@@ -15,6 +15,7 @@ Run: ``python benchmarks/fit_overhead.py [--repeats 5] [--images 19200]``.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -66,7 +67,7 @@ def measure(metrics: list[str], x: np.ndarray, y: np.ndarray, repeats: int) -> d
     for _ in range(repeats):
         times["fit"].append(fit_epoch(fitted, x, y))
         times["bare"].append(bare_epoch(bare, x, y))
-    steps = -(-len(x) // BATCH)
+    steps = math.ceil(len(x) / BATCH)
     result = {name: statistics.median(seconds) / steps * 1e6 for name, seconds in times.items()}
     result["overhead_us"] = result["fit"] - result["bare"]
     result["overhead_percent"] = 100 * result["overhead_us"] / result["bare"]

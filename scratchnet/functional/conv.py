@@ -180,7 +180,8 @@ class Conv2d(ArrayFunction):
                 gy_block = gy_planes[outputs, pixels]
                 if needs_weight_grad:  # as (cols·gyᵀ)ᵀ: OpenBLAS is slow at the long-K product gy·colsᵀ
                     patches = self._patches(images, inputs, cols)
-                    for part in _slices(patches.shape[1], WEIGHT_GRADIENT_PIXELS):
+                    for start in range(0, patches.shape[1], WEIGHT_GRADIENT_PIXELS):
+                        part = slice(start, start + WEIGHT_GRADIENT_PIXELS)
                         weight_and_bias[outputs] += (patches[:, part] @ gy_block[:, part].T).T
                 if gx is not None:
                     self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
@@ -208,13 +209,6 @@ class Conv2d(ArrayFunction):
         padded_shape = (channels, grad_windows.shape[1], h + top + bottom, w + left + right)
         padded = fold_windows(grad_windows, padded_shape, self.stride, self.dilation)
         gx[:, images] += padded[:, :, top:top + h, left:left + w]
-
-
-def _slices(length: int, most: int) -> list[slice]:
-    """``range(length)`` cut into the fewest near-equal contiguous slices of at most ``most``."""
-    count = -(-length // most)
-    bounds = [length * i // count for i in range(count + 1)]
-    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 def _overlap(start: int, pixels: int, length: int) -> tuple[slice, slice]:
