@@ -3,7 +3,8 @@
 Workloads: ``mlp``, ``cnn`` and ``bncnn`` (epoch time, peak memory and accuracy; see
 ``training.py``) and ``ops`` (per-op overhead and backward scaling; see ``op_overhead.py`` and
 ``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps,
-data loading and what Keras ``fit`` adds per step. Results print as tables and, with
+data loading and what Keras ``fit`` adds per step, and the layer-by-layer profile of a ``bncnn``
+step. Results print as tables and, with
 ``--json FILE``, are written as JSON.
 
     scratchnet bench                       # full epochs, median of 3 alternated runs
@@ -26,6 +27,7 @@ import data_loading  # noqa: E402
 import fit_overhead  # noqa: E402
 import op_overhead  # noqa: E402
 import optimizer_step  # noqa: E402
+import step_profile  # noqa: E402
 import training  # noqa: E402
 
 TRAINING_WORKLOADS = ("mlp", "cnn", "bncnn")
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=None, help="time this many training steps per run")
     parser.add_argument("--repeats", type=int, default=None, help="alternated runs per framework "
                         "(default 3, or 1 with --steps)")
-    parser.add_argument("--extra", action="store_true", help="also conv, optimiser and data benchmarks")
+    parser.add_argument("--extra", action="store_true",
+                        help="also the conv, optimiser, data, fit and step-profile benchmarks")
     parser.add_argument("--json", default=None, help="write all results to this file")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.steps else 3)
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["backward_scaling"] = backward_scaling.main([])
     if args.extra:
         for name, module in (("conv", conv_bench), ("optimizer_step", optimizer_step),
-                             ("data_loading", data_loading), ("fit_overhead", fit_overhead)):
+                             ("data_loading", data_loading), ("fit_overhead", fit_overhead),
+                             ("step_profile", step_profile)):
             print(f"\n== {name} ==", flush=True)
             results[name] = module.main([])
     if args.json:

@@ -12,9 +12,11 @@ with ``create_graph=True`` they travel as Tensors and the backward pass is itsel
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any
 
+from scratchnet.autograd import profiler
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
@@ -122,15 +124,19 @@ def _propagate(order: list[Function], pending: dict[Function, list[Any]], releva
     """Run each Function's backward in ``order`` on the gradients of its outputs gathered in
     ``pending``, and pass each input's gradient on: into ``pending`` for its creator, or to the walk
     for a leaf. Functions outside ``relevant`` (when given) are skipped."""
-    checking_anomalies, tape_sources = Config.detect_anomaly, walk.source_ids
+    tape_sources, profile = walk.source_ids, profiler.recording()
+    plain = not Config.detect_anomaly and profile is None
     for function in order:
         output_grads = pending.pop(function, None)
         if output_grads is None or (relevant is not None and function not in relevant):
             continue
-        if len(output_grads) == 1 and not checking_anomalies:  # the common case, kept cheap
+        if len(output_grads) == 1 and plain:  # the common case, kept cheap
             input_grads = function.backward(output_grads[0])
-        else:
+        elif profile is None:
             input_grads = _call_backward(function, output_grads)
+        else:  # timed, for the profile's table
+            step = functools.partial(_call_backward, function, output_grads)
+            input_grads = profile.backward(function, step)
         if input_grads.__class__ is not tuple:
             input_grads = (input_grads,)
         for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):
