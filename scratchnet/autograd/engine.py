@@ -136,7 +136,7 @@ def _propagate(order: list[Function], pending: dict[Function, list[Any]], releva
             input_grads = _call_backward(function, output_grads)
         else:  # timed, for the profile's table
             step = functools.partial(_call_backward, function, output_grads)
-            input_grads = profile.backward(function, step)
+            input_grads = profile.timed_backward(function, step)
         if input_grads.__class__ is not tuple:
             input_grads = (input_grads,)
         for x, g, needed in zip(function.inputs, input_grads, function.needs_input_grad):

@@ -103,7 +103,7 @@ class profile:
         entry.forward_seconds += _clock() - start
         return outputs
 
-    def backward(self, function: Function, step: Callable[[], Any]) -> Any:
+    def timed_backward(self, function: Function, step: Callable[[], Any]) -> Any:
         """Run ``step()``, the engine's backward step of ``function``, timed; return its result."""
         self._backward_depth += 1
         start = _clock()
