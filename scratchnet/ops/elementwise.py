@@ -103,7 +103,9 @@ class ReLU(Function):
     y ≠ 0 (one pass, a byte per element), which also lets a NaN pass its gradient, as PyTorch."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        return xp.maximum(x, 0)
+        # against a row of zeros rather than the scalar 0: NumPy's maximum has a SIMD loop for two
+        # arrays but not for an array and a scalar (1.1-1.6x slower on a conv layer's output)
+        return xp.maximum(x, xp.zeros(x.shape[-1:], dtype=x.dtype))
 
     def backward(self, gy: Any) -> Any:
         return gy * constant_like(gy, xp.not_equal(self.output_array(), 0))
