@@ -209,6 +209,18 @@ def test_activations_at_extreme_inputs_are_finite():
         assert np.isfinite(out[0].numpy()).all(), name
 
 
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.ReLU(), lambda lib: lib.LeakyReLU(0.2), lambda lib: lib.LeakyReLU(0.0),
+    lambda lib: lib.LeakyReLU(-0.5), lambda lib: lib.LeakyReLU(1.5), lambda lib: lib.ELU(0.7),
+])
+def test_relu_family_at_nan_infinity_and_zero_matches_torch(make):
+    """Written without np.where (maxima and exact 0/1 blends), these keep PyTorch's values and
+    gradients at NaN, ±∞ and 0, for slopes below 0, in [0, 1] and above 1."""
+    torch = torch_or_skip()
+    x = np.array([[np.nan, -np.inf, np.inf, 0.0, -2.0, 3.0, -1e-3, 1e-3]], np.float32)
+    run_both(make(nn), make(torch.nn), x, rtol=1e-6, atol=0)
+
+
 def test_dropout_scaling_seeding_and_eval():
     layer = nn.Dropout(0.25)
     x = sn.tensor(np.ones((200, 100), np.float32), requires_grad=True)

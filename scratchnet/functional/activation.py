@@ -14,7 +14,7 @@ from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor
-from scratchnet.ops.elementwise import relu, sigmoid, tanh
+from scratchnet.ops.elementwise import ReLU, relu, sigmoid, tanh
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softmax", "log_softmax",
            "softmax_array", "log_softmax_array", "erf_array"]
@@ -52,35 +52,49 @@ def erf_array(x: xp.ndarray) -> xp.ndarray:
     return xp.sign(x) * (1.0 - erfc)
 
 
+def _one_where(mask: xp.ndarray, otherwise: Any, dtype: xp.dtype) -> xp.ndarray:
+    """1 where ``mask``, else ``otherwise`` (finite where ``mask``): m + (1 − m)·otherwise for the
+    mask m in 0s and 1s, which is exact. ``np.where`` would take a branch per element, about 30
+    times slower than a multiply on a mask of mixed signs."""
+    ones = mask.astype(dtype)
+    factor = 1 - ones
+    factor *= otherwise
+    factor += ones
+    return factor
+
+
 class LeakyReLU(ArrayFunction):
-    """y = x for x > 0, else slope·x;  dy/dx = 1 or slope."""
+    """y = x for x > 0, else slope·x;  dy/dx = 1 or slope. Computed as
+    max(x, 0) + slope·fmin(x, 0), exact (one of the terms is 0) and NaN kept."""
 
     def __init__(self, negative_slope: float) -> None:
         self.negative_slope = negative_slope
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.positive = x > 0
-        return xp.where(self.positive, x, x * x.dtype.type(self.negative_slope))
+        y = xp.fmin(x, 0)
+        y *= x.dtype.type(self.negative_slope)
+        y += ReLU().forward(x)
+        return y
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        return xp.where(self.positive, gy, gy * gy.dtype.type(self.negative_slope))
+        return gy * _one_where(self.positive, gy.dtype.type(self.negative_slope), gy.dtype)
 
 
 class ELU(ArrayFunction):
-    """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 or y + α."""
+    """y = x for x > 0, else α(eˣ − 1);  dy/dx = y + α for x ≤ 0, else 1 (at NaN too, as PyTorch).
+    Computed as max(x, 0) + α·(e^fmin(x, 0) − 1), whose second term is 0 for x > 0 and at NaN."""
 
     def __init__(self, alpha: float) -> None:
         self.alpha = alpha
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        alpha = x.dtype.type(self.alpha)
-        self.positive = x > 0
-        y = xp.where(self.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
-        self.slope = xp.where(self.positive, 1, y + alpha).astype(x.dtype)
-        return y
+        self.slope_one = ~(x <= 0)
+        self.negative_part = x.dtype.type(self.alpha) * xp.expm1(xp.fmin(x, 0))
+        return self.negative_part + ReLU().forward(x)
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        return gy * self.slope
+        return gy * _one_where(self.slope_one, self.negative_part + gy.dtype.type(self.alpha), gy.dtype)
 
 
 class GELU(ArrayFunction):
