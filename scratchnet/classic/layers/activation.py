@@ -18,10 +18,10 @@ class ReLU(Layer):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.mask = x > 0
-        return xp.where(self.mask, x, xp.zeros((), dtype=x.dtype))
+        return xp.maximum(x, 0)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return xp.where(self.mask, dout, xp.zeros((), dtype=dout.dtype))
+        return dout * self.mask
 
 
 class LeakyReLU(Layer):
