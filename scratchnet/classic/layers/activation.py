@@ -34,10 +34,10 @@ class LeakyReLU(Layer):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.mask = x > 0
-        return xp.where(self.mask, x, self.alpha * x).astype(x.dtype, copy=False)
+        return xp.maximum(x, 0) + self.alpha * xp.minimum(x, 0)  # x where x > 0, else alpha·x
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return xp.where(self.mask, dout, self.alpha * dout).astype(dout.dtype, copy=False)
+        return dout * self.mask + self.alpha * dout * ~self.mask
 
 
 class ELU(Layer):
@@ -49,11 +49,11 @@ class ELU(Layer):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.mask = x > 0
-        self.out = xp.where(self.mask, x, self.alpha * xp.expm1(xp.minimum(x, 0))).astype(x.dtype, copy=False)
-        return self.out
+        self.negative = self.alpha * xp.expm1(xp.minimum(x, 0))  # alpha·(exp(x) − 1), 0 where x > 0
+        return xp.maximum(x, 0) + self.negative
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return xp.where(self.mask, dout, dout * (self.out + self.alpha)).astype(dout.dtype, copy=False)
+        return dout * self.mask + dout * (self.negative + self.alpha) * ~self.mask
 
 
 class SigmoidLayer(Layer):
