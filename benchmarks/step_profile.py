@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from nn_layers import median_ms  # noqa: E402
-from training import WORKLOADS, torch_available  # noqa: E402
+from training import WORKLOADS, make_optimizer, torch_available  # noqa: E402
 
 import scratchnet as sn  # noqa: E402
 from scratchnet.autograd.profiler import profile  # noqa: E402
@@ -62,11 +62,9 @@ def profile_scratchnet(workload: str, steps: int) -> dict:
     from scratchnet import optim
     from scratchnet.training import train_step
 
-    optimizer_name, lr, _, _, _ = WORKLOADS[workload]
     sn.manual_seed(0)
     model = MODELS[workload]()
-    optimizer = (optim.Adam(model.parameters(), lr=lr) if optimizer_name == "adam"
-                 else optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    optimizer = make_optimizer(optim, workload, model.parameters())
     loss_fn, (x, y) = sn.nn.CrossEntropyLoss(), random_batch(workload)
 
     def step() -> None:
@@ -87,10 +85,8 @@ def profile_torch(workload: str, steps: int) -> dict:
 
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    optimizer_name, lr, _, _, _ = WORKLOADS[workload]
     model = MODELS[workload]()
-    optimizer = (torch.optim.Adam(model.parameters(), lr=lr) if optimizer_name == "adam"
-                 else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    optimizer = make_optimizer(torch.optim, workload, model.parameters())
     loss_fn, (x, y) = torch.nn.CrossEntropyLoss(), (torch.from_numpy(a) for a in random_batch(workload))
 
     def step() -> None:

@@ -4,8 +4,7 @@ Workloads: ``mlp``, ``cnn`` and ``bncnn`` (epoch time, peak memory and accuracy;
 ``training.py``) and ``ops`` (per-op overhead and backward scaling; see ``op_overhead.py`` and
 ``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps,
 data loading and what Keras ``fit`` adds per step, and the layer-by-layer profile of a ``bncnn``
-step. Results print as tables and, with
-``--json FILE``, are written as JSON.
+step. Results print as tables and, with ``--json FILE``, are written as JSON.
 
     scratchnet bench                       # full epochs, median of 3 alternated runs
     scratchnet bench --steps 50            # quick: 50 steps per run, one run each (< 2 minutes)

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,15 @@ def batches(count: int, batch_size: int, seed: int, epoch: int, steps: int | Non
     return chunks[:steps] if steps else chunks
 
 
+def make_optimizer(optim: Any, workload: str, parameters: Any) -> Any:
+    """The workload's optimiser from ``optim`` (``scratchnet.optim`` or ``torch.optim``, whose
+    Adam and SGD take the same arguments): Adam, or SGD with momentum 0.9."""
+    optimizer_name, lr, _, _, _ = WORKLOADS[workload]
+    if optimizer_name == "adam":
+        return optim.Adam(parameters, lr=lr)
+    return optim.SGD(parameters, lr=lr, momentum=0.9)
+
+
 def peak_memory_mb() -> float:
     """This process's peak resident memory in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -68,13 +78,12 @@ def run_scratchnet(workload: str, weights: str, seed: int, epochs: int, steps: i
     from scratchnet import optim
     from scratchnet.training import train_step
 
-    optimizer_name, lr, batch_size, _, _ = WORKLOADS[workload]
+    batch_size = WORKLOADS[workload][2]
     x_train, y_train, x_test, y_test = load_data(workload)
     sn.manual_seed(seed)
     model = MODELS[workload]()
     model.load_state_dict(sn.load(weights))
-    optimizer = (optim.Adam(model.parameters(), lr=lr) if optimizer_name == "adam"
-                 else optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    optimizer = make_optimizer(optim, workload, model.parameters())
     loss_fn = sn.nn.CrossEntropyLoss()
     times = []
     for epoch in range(epochs):
@@ -99,12 +108,11 @@ def run_torch(workload: str, weights: str, seed: int, epochs: int, steps: int | 
 
     torch.set_num_threads(2)
     torch.manual_seed(seed)
-    optimizer_name, lr, batch_size, _, _ = WORKLOADS[workload]
+    batch_size = WORKLOADS[workload][2]
     x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in load_data(workload))
     model = MODELS[workload]()
     model.load_state_dict(load_file(weights))
-    optimizer = (torch.optim.Adam(model.parameters(), lr=lr) if optimizer_name == "adam"
-                 else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    optimizer = make_optimizer(torch.optim, workload, model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
     times = []
     for epoch in range(epochs):
