@@ -38,6 +38,18 @@ def test_max_pool2d_ties_route_gradient_to_one_element():
                        lambda x: torch.nn.functional.max_pool2d(x, 3, 1, 1), x)
 
 
+
+def test_max_pool2d_with_more_than_255_kernel_offsets_matches_torch():
+    """A 16x17 window has 272 offsets, more than a byte can number: each window's maximum sits at
+    an offset past 255, so a wrapped offset would send its gradient to the wrong element."""
+    torch = torch_or_skip()
+    x = random(2, 3, 32, 34)
+    x[:, :, 15::16, 16::17] += 10.0  # offset (15, 16) = 271 of every tiling window
+    compare_with_torch(lambda x: F.max_pool2d(x, (16, 17)),
+                       lambda x: torch.nn.functional.max_pool2d(x, (16, 17)), x)
+    compare_with_torch(lambda x: F.max_pool2d(x, (16, 17), 8),
+                       lambda x: torch.nn.functional.max_pool2d(x, (16, 17), 8), x)
+
 @pytest.mark.parametrize("size", [1, (2, 4), (None, 2)])
 def test_adaptive_avg_pool2d_matches_torch(size):
     torch = torch_or_skip()
