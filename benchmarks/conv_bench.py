@@ -2,7 +2,9 @@
 
 Run: ``OPENBLAS_NUM_THREADS=2 python benchmarks/conv_bench.py [--repeats N] [--threads 2]``.
 Prints a table of median wall and CPU times (ms) and the scratchnet/PyTorch ratios; ``main(argv)``
-returns the same figures as a dict. ``--threads`` sets PyTorch's threads; NumPy's BLAS takes its
+returns the same figures as a dict. Each conv shape also gets a row with only the BLAS products of
+our convolution (no patch copies, no fold) beside PyTorch's whole convolution: the ratio a NumPy
+convolution could reach at best. ``--threads`` sets PyTorch's threads; NumPy's BLAS takes its
 thread count from ``OPENBLAS_NUM_THREADS`` when the process starts, so give both the same number.
 On a loaded machine, threaded BLAS (both frameworks) can be many times slower than one thread.
 """
@@ -64,6 +66,33 @@ def conv_steps(batch: int, cin: int, cout: int, size: int, torch: Any) -> tuple[
         torch.nn.functional.conv2d(xt, wt, bt, padding=1).sum().backward()
 
     return ours, theirs
+
+
+def conv_gemms_alone(batch: int, cin: int, cout: int, size: int) -> Callable:
+    """Only the BLAS products of our forward+backward of the same conv: per block of images,
+    K·cols, the weight gradient and (when the input needs a gradient) Kᵀ·gy, with the blocks and
+    slices that ``Conv2d`` uses, on operands already in cache. No patch copies, no fold: how fast
+    the convolution could be if copying the patches and folding them back cost nothing."""
+    from scratchnet.functional.conv import Conv2d, add_weight_gradient
+
+    rng = np.random.default_rng(0)
+    conv = Conv2d((1, 1), ((1, 1), (1, 1)), (1, 1), groups=1)
+    conv.forward(rng.random((batch, cin, size, size), dtype=np.float32),
+                 rng.random((cout, cin, 3, 3), dtype=np.float32), np.zeros(cout, dtype=np.float32))
+    kernel, blocks = conv.kernels[0], conv._blocks()
+    cols = rng.random(conv._patch_buffer().shape, dtype=np.float32)
+    gy = rng.random((cout, cols.shape[1]), dtype=np.float32)
+    out, grad = np.empty_like(gy), np.zeros_like(kernel)
+
+    def products() -> None:
+        for _, pixels in blocks:
+            count = pixels.stop - pixels.start
+            np.matmul(kernel, cols[:, :count], out=out[:, :count])
+            add_weight_gradient(cols[:, :count], gy[:, :count], grad)
+            if cin > 1:
+                kernel[:, :-1].T @ gy[:, :count]
+
+    return products
 
 
 def _parameters(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
@@ -186,21 +215,28 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         torch = None
     print(f"PyTorch threads: {args.threads if torch else 'not installed'}; NumPy BLAS threads: "
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'OpenBLAS default (all cores)')}")
-    workloads = {name: conv_steps(*shape, torch) for name, shape in CONV_SHAPES.items()}
-    workloads["cnn train step b32"] = training_steps(cnn_forward, CNN_SHAPES, 32, torch)
-    workloads["bncnn train step b128"] = training_steps(bncnn_forward, BNCNN_SHAPES, 128, torch)
-    workloads["bncnn block conv+bn+relu+pool b128"] = bn_block_steps(torch)
+    workloads = {name: (*conv_steps(*shape, torch), conv_gemms_alone(*shape))
+                 for name, shape in CONV_SHAPES.items()}
+    workloads["cnn train step b32"] = (*training_steps(cnn_forward, CNN_SHAPES, 32, torch), None)
+    workloads["bncnn train step b128"] = (*training_steps(bncnn_forward, BNCNN_SHAPES, 128, torch), None)
+    workloads["bncnn block conv+bn+relu+pool b128"] = (*bn_block_steps(torch), None)
     results = {}
-    print(f"{'workload (median ms: wall / cpu)':40s} {'scratchnet':>16s} {'torch':>16s} {'ratio':>12s}")
+    print(f"{'workload (median ms: wall / cpu)':40s} {'scratchnet':>16s} {'torch':>16s} {'ratio':>12s}"
+          f"   our GEMMs alone (ratio)")
     nan = (float("nan"), float("nan"))
-    for name, (ours, theirs) in workloads.items():
+    for name, (ours, theirs, gemms) in workloads.items():
         ours_ms = median_ms(ours, args.repeats)
         theirs_ms = median_ms(theirs, args.repeats) if theirs is not None else nan
         ratio = (ours_ms[0] / theirs_ms[0], ours_ms[1] / theirs_ms[1])
         results[name] = {"scratchnet_ms": ours_ms[0], "torch_ms": theirs_ms[0], "ratio": ratio[0],
                          "scratchnet_cpu_ms": ours_ms[1], "torch_cpu_ms": theirs_ms[1], "cpu_ratio": ratio[1]}
-        print(f"{name:40s} {ours_ms[0]:7.2f} / {ours_ms[1]:6.2f} {theirs_ms[0]:7.2f} / {theirs_ms[1]:6.2f} "
-              f"{ratio[0]:5.2f} / {ratio[1]:4.2f}")
+        line = (f"{name:40s} {ours_ms[0]:7.2f} / {ours_ms[1]:6.2f} {theirs_ms[0]:7.2f} / {theirs_ms[1]:6.2f} "
+                f"{ratio[0]:5.2f} / {ratio[1]:4.2f}")
+        if gemms is not None:
+            gemms_ms = median_ms(gemms, args.repeats)[0]
+            results[name].update(gemms_alone_ms=gemms_ms, gemms_alone_ratio=gemms_ms / theirs_ms[0])
+            line += f"   {gemms_ms:7.2f} ({gemms_ms / theirs_ms[0]:4.2f})"
+        print(line)
     return results
 
 

@@ -178,11 +178,9 @@ class Conv2d(ArrayFunction):
         for images, pixels in self._blocks():
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
                 gy_block = gy_planes[outputs, pixels]
-                if needs_weight_grad:  # as (cols·gyᵀ)ᵀ: OpenBLAS is slow at the long-K product gy·colsᵀ
+                if needs_weight_grad:
                     patches = self._patches(images, inputs, cols)
-                    for start in range(0, patches.shape[1], WEIGHT_GRADIENT_PIXELS):
-                        part = slice(start, start + WEIGHT_GRADIENT_PIXELS)
-                        weight_and_bias[outputs] += (patches[:, part] @ gy_block[:, part].T).T
+                    add_weight_gradient(patches, gy_block, weight_and_bias[outputs])
                 if gx is not None:
                     self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
         gw = weight_and_bias[:, :size].reshape(out_channels, kh, kw, group_channels)
@@ -209,6 +207,14 @@ class Conv2d(ArrayFunction):
         padded_shape = (channels, grad_windows.shape[1], h + top + bottom, w + left + right)
         padded = fold_windows(grad_windows, padded_shape, self.stride, self.dilation)
         gx[:, images] += padded[:, :, top:top + h, left:left + w]
+
+
+def add_weight_gradient(patches: xp.ndarray, gy: xp.ndarray, weight_and_bias: xp.ndarray) -> None:
+    """[gW | gb] += gy·patchesᵀ for one block, computed as (patches·gyᵀ)ᵀ and summed over slices of
+    ``WEIGHT_GRADIENT_PIXELS`` pixels: OpenBLAS is slow at the product with the long inner dimension."""
+    for start in range(0, patches.shape[1], WEIGHT_GRADIENT_PIXELS):
+        part = slice(start, start + WEIGHT_GRADIENT_PIXELS)
+        weight_and_bias += (patches[:, part] @ gy[:, part].T).T
 
 
 def _overlap(start: int, pixels: int, length: int) -> tuple[slice, slice]:
