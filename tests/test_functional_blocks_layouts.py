@@ -1,11 +1,13 @@
 """Work split into pieces gives the unsplit results: convolution's cache blocks of images, and the
-memory layouts the fused ops keep (channel planes, channels-last, channels-first)."""
+memory layouts the fused ops and the ReLU family keep (channel planes, channels-last,
+channels-first)."""
 
 import numpy as np
 import pytest
 
 import scratchnet.functional as F
 from scratchnet.functional import conv
+from scratchnet.ops.layout import against_zeros, memory_order
 from tests.test_functional_helpers import compare_with_torch, random
 
 BLOCKED_CONFIGS = [  # in, out, kernel, stride, padding, dilation, groups, bias
@@ -54,6 +56,10 @@ OPS = {  # name: (ours, theirs, extra array arguments)
     "max_pool2d overlapping": (lambda x: F.max_pool2d(x, 3, 2, 1),
                                lambda torch, x: torch.nn.functional.max_pool2d(x, 3, 2, 1), []),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), lambda torch, x: torch.nn.functional.avg_pool2d(x, 2), []),
+    "relu": (F.relu, lambda torch, x: torch.nn.functional.relu(x), []),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1),
+                   lambda torch, x: torch.nn.functional.leaky_relu(x, 0.1), []),
+    "elu": (F.elu, lambda torch, x: torch.nn.functional.elu(x), []),
 }
 
 
@@ -69,3 +75,33 @@ def test_fused_ops_in_every_input_layout(layout, op):
     stored = np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
     arrays = [random(*shape, seed=seed) for seed, shape in enumerate(extra, start=1)]
     compare_with_torch(ours, lambda *t: theirs(torch, *t), stored, *arrays, rtol=1e-9, atol=1e-9)
+
+
+def stored_as(x, order):
+    """``x`` with its axes stored in ``order`` (outermost first)."""
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+
+
+ARRAYS = {  # name: an array in some memory layout
+    "planes": stored_as(random(4, 3, 5, 6), LAYOUTS["planes"]),
+    "channels_last": stored_as(random(4, 3, 5, 6), LAYOUTS["channels_last"]),
+    "C order": random(4, 3, 5, 6),
+    "F order": np.asfortranarray(random(7, 5)),
+    "size-1 axes": stored_as(random(1, 3, 1, 6), LAYOUTS["planes"]),
+    "strided slice": random(4, 6, 5)[:, ::2],
+    "1-D": random(9),
+    "0-D": np.array(-1.5),
+}
+
+
+@pytest.mark.parametrize("name", ARRAYS)
+@pytest.mark.parametrize("ufunc", [np.maximum, np.fmin])
+def test_against_zeros_keeps_values_and_memory_order(name, ufunc):
+    a = ARRAYS[name]
+    np.copyto(a, np.nan, where=np.arange(a.size).reshape(a.shape) % 3 == 0)  # maximum keeps NaN, fmin not
+    result = against_zeros(ufunc, a)
+    np.testing.assert_array_equal(result, ufunc(a, 0))
+    assert result.shape == a.shape and result.dtype == a.dtype
+    if a.ndim and (a.flags.c_contiguous or a.flags.f_contiguous or name in ("planes", "channels_last")):
+        assert memory_order(result) == memory_order(a)
+        assert result.flags.c_contiguous or result.transpose(memory_order(a)).flags.c_contiguous

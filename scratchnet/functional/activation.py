@@ -14,7 +14,8 @@ from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor
-from scratchnet.ops.elementwise import ReLU, relu, sigmoid, tanh
+from scratchnet.ops.elementwise import relu, sigmoid, tanh
+from scratchnet.ops.layout import against_zeros
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softmax", "log_softmax",
            "softmax_array", "log_softmax_array", "erf_array"]
@@ -72,9 +73,9 @@ class LeakyReLU(ArrayFunction):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.positive = x > 0
-        y = xp.fmin(x, 0)
+        y = against_zeros(xp.fmin, x)
         y *= x.dtype.type(self.negative_slope)
-        y += ReLU().forward(x)
+        y += against_zeros(xp.maximum, x)
         return y
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
@@ -90,8 +91,8 @@ class ELU(ArrayFunction):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.slope_one = ~(x <= 0)
-        self.negative_part = x.dtype.type(self.alpha) * xp.expm1(xp.fmin(x, 0))
-        return self.negative_part + ReLU().forward(x)
+        self.negative_part = x.dtype.type(self.alpha) * xp.expm1(against_zeros(xp.fmin, x))
+        return self.negative_part + against_zeros(xp.maximum, x)
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         return gy * _one_where(self.slope_one, self.negative_part + gy.dtype.type(self.alpha), gy.dtype)

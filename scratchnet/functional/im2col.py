@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from scratchnet.backend import xp
+from scratchnet.ops.layout import memory_order
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]
@@ -88,11 +89,6 @@ def image_array(shape: tuple[int, ...], dtype: xp.dtype, like: xp.ndarray, zeroe
     order = memory_order(like)
     make = xp.zeros if zeroed else xp.empty
     return make(tuple(shape[axis] for axis in order), dtype=dtype).transpose(xp.argsort(order))
-
-
-def memory_order(a: xp.ndarray) -> list[int]:
-    """The axes of ``a`` from the outermost in memory to the innermost (ties keep axis order)."""
-    return sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
 
 
 def in_layout_of(array: xp.ndarray, reference: xp.ndarray) -> xp.ndarray:

@@ -22,7 +22,6 @@ from scratchnet.functional.im2col import (
     image_array,
     in_layout_of,
     kernel_offsets,
-    memory_order,
     pad_2d,
     padding_2d,
     pair,
@@ -30,6 +29,7 @@ from scratchnet.functional.im2col import (
     windows,
 )
 from scratchnet.ops.convert import as_tensor
+from scratchnet.ops.layout import memory_order
 
 
 class MaxPool2d(ArrayFunction):
