@@ -45,6 +45,11 @@ def test_conv2d_in_blocks_of_images_matches_torch(monkeypatch, config, block_byt
 LAYOUTS = {"planes": (1, 0, 2, 3), "channels_last": (0, 2, 3, 1), "channels_first": (0, 1, 2, 3)}
 """Memory order of an (N, C, H, W) array, outermost axis first."""
 
+def stored_as(x, order):
+    """``x`` with its axes stored in ``order`` (outermost first)."""
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+
+
 OPS = {  # name: (ours, theirs, extra array arguments)
     "conv2d": (lambda x, w: F.conv2d(x, w, padding=1),
                lambda torch, x, w: torch.nn.functional.conv2d(x, w, padding=1), [(5, 3, 3, 3)]),
@@ -71,15 +76,9 @@ def test_fused_ops_in_every_input_layout(layout, op):
     torch = pytest.importorskip("torch")
     ours, theirs, extra = OPS[op]
     x = np.round(random(4, 3, 8, 7) * 2) / 2  # halves: many equal values
-    order = LAYOUTS[layout]
-    stored = np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+    stored = stored_as(x, LAYOUTS[layout])
     arrays = [random(*shape, seed=seed) for seed, shape in enumerate(extra, start=1)]
     compare_with_torch(ours, lambda *t: theirs(torch, *t), stored, *arrays, rtol=1e-9, atol=1e-9)
-
-
-def stored_as(x, order):
-    """``x`` with its axes stored in ``order`` (outermost first)."""
-    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
 
 
 ARRAYS = {  # name: an array in some memory layout

@@ -33,10 +33,7 @@ def on_memory_rows(function: Callable[[xp.ndarray], xp.ndarray], a: xp.ndarray) 
     stored = a.transpose(order)
     if not stored.flags.c_contiguous:
         return function(a)
-    inverse = [0] * a.ndim
-    for position, axis in enumerate(order):
-        inverse[axis] = position
-    return function(stored.reshape(stored.shape[0], -1)).reshape(stored.shape).transpose(inverse)
+    return function(stored.reshape(stored.shape[0], -1)).reshape(stored.shape).transpose(xp.argsort(order))
 
 
 def against_zeros(ufunc: Callable[..., xp.ndarray], a: xp.ndarray) -> xp.ndarray:
