@@ -1,4 +1,4 @@
-"""The command line: ``scratchnet train | evaluate | predict | summary | bench``.
+"""The command line: ``scratchnet train | evaluate | predict | summary | export | bench``.
 
 ``scratchnet train`` trains a seed model (the CNN on Fashion-MNIST by default) with a progress bar,
 prints the test accuracy and writes a run folder holding the model (``model.safetensors``), the
@@ -181,6 +181,21 @@ def summary(args: argparse.Namespace) -> None:
     model.summary()
 
 
+def export_run(args: argparse.Namespace) -> Path:
+    """Write a trained run's model as RUN/model.onnx (input channels-last as the model takes it,
+    dynamic batch axis)."""
+    from scratchnet.onnx import UnsupportedOperatorError
+
+    model, _ = _load_run(args.run)
+    path = Path(args.run) / "model.onnx"
+    try:
+        model.export(path, format=args.format)
+    except (ImportError, UnsupportedOperatorError) as error:
+        raise CommandError(str(error)) from error
+    print(f"wrote {path}")
+    return path
+
+
 def bench(args: argparse.Namespace, extra: list[str]) -> int:
     """Run the benchmark suite in ``benchmarks/`` (PyTorch side by side when installed)."""
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
@@ -216,6 +231,9 @@ def make_parser() -> argparse.ArgumentParser:
     predicting.add_argument("images", nargs="+")
     summarising = commands.add_parser("summary", help="print a seed model's summary")
     summarising.add_argument("--model", choices=sorted(MODELS), default="cnn")
+    exporting = commands.add_parser("export", help="write a run folder's model as RUN/model.onnx")
+    exporting.add_argument("run")
+    exporting.add_argument("--format", choices=["onnx"], default="onnx")
     commands.add_parser("bench", help="run the benchmark suite (arguments go to benchmarks/suite.py)",
                         add_help=False)
     return parser
@@ -227,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         return bench(argparse.Namespace(), argv[1:])
     args = make_parser().parse_args(argv)
-    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary}[args.command]
+    command = {"train": train, "evaluate": evaluate, "predict": predict, "summary": summary,
+               "export": export_run}[args.command]
     try:
         command(args)
     except CommandError as error:

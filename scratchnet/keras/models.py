@@ -310,6 +310,21 @@ class Model(Layer):
                              "call it on data or build() it first")
         serialization.save(self, filepath)
 
+    def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model",  # noqa: A002
+               verbose: bool | None = None, input_signature: Any = None, **kwargs: Any) -> None:
+        """Write the model for serving, as Keras 3's ``export``; ``format="onnx"`` is the format
+        scratchnet writes (``scratchnet.onnx``: channels-last input named ``input``, output
+        ``output``, dynamic batch axis). ``input_signature`` gives the input shape of a model not
+        yet built; ``opset_version`` may be passed as a keyword."""
+        if format != "onnx":
+            raise ValueError(f"export: format {format!r} is not supported; scratchnet exports "
+                             "format='onnx'")
+        from scratchnet.onnx.keras_model import export_keras_model
+
+        export_keras_model(self, filepath, input_signature, **kwargs)
+        if verbose:
+            print(f"Saved artifact at '{os.fspath(filepath)}'.")
+
     def save_weights(self, filepath: str | os.PathLike[str]) -> None:
         """Save the weights only (the state dict, by PyTorch-style names)."""
         serialization.save(self.state_dict(), filepath)

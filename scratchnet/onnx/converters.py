@@ -21,8 +21,8 @@ from scratchnet.functional.dropout import Dropout
 from scratchnet.functional.embedding import Embedding
 from scratchnet.functional.linear import Linear
 from scratchnet.functional.normalization import BatchNorm
-from scratchnet.ops import arithmetic, elementwise, reduction, shape
 from scratchnet.onnx.graph import GraphBuilder, UnsupportedOperatorError
+from scratchnet.ops import arithmetic, elementwise, reduction, shape
 
 Converter = Callable[[GraphBuilder, Call, list[str], list[str]], None]
 CONVERTERS: dict[type, Converter] = {}

@@ -56,8 +56,9 @@ def export(model: Module, args: Any, f: Any, input_names: list[str] | None = Non
     opset = _check_opset(onnx, DEFAULT_OPSET if opset_version is None else opset_version)
     if not isinstance(model, Module):
         raise TypeError(f"export: model must be a scratchnet Module, got {type(model).__name__}")
-    inputs = _input_tensors(args)
-    calls, outputs = _trace(model, inputs)
+    arguments = _input_tensors(args)
+    calls, outputs = _trace(model, arguments)
+    inputs = _tensors(arguments)
     input_names = _names(input_names, len(inputs), "input", "input_names")
     output_names = _names(output_names, len(outputs), "output", "output_names")
     if set(input_names) & set(output_names):
@@ -78,20 +79,27 @@ def _check_opset(onnx: Any, opset: int) -> int:
     return opset
 
 
-def _input_tensors(args: Any) -> tuple[Tensor, ...]:
-    """The example inputs as Tensors (a tuple of them, or one)."""
+def _input_tensors(args: Any) -> tuple[Any, ...]:
+    """The example arguments (a tuple of them, or one) with every array as a Tensor; tuples
+    inside (an LSTM's ``(h_0, c_0)``) are kept as tuples."""
     values = args if isinstance(args, tuple) else (args,)
     if not values:
         raise ValueError("export: args must hold at least one example input")
-    tensors = []
-    for value in values:
-        if not isinstance(value, (Tensor, xp.ndarray, list)):
-            raise TypeError(f"export: each example input must be a Tensor or an array, got {type(value).__name__}")
-        tensors.append(value if isinstance(value, Tensor) else Tensor(xp.asarray(value)))
-    return tuple(tensors)
+    return tuple(_as_input(value) for value in values)
 
 
-def _trace(model: Module, inputs: tuple[Tensor, ...]) -> tuple[list[Call], list[Tensor]]:
+def _as_input(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_as_input(item) for item in value)
+    if isinstance(value, Tensor):
+        return value
+    if not isinstance(value, (xp.ndarray, list)):
+        raise TypeError(f"export: each example input must be a Tensor or an array, "
+                        f"got {type(value).__name__}")
+    return Tensor(xp.asarray(value))
+
+
+def _trace(model: Module, inputs: tuple[Any, ...]) -> tuple[list[Call], tuple[Tensor, ...]]:
     """Run ``model`` once in eval mode, recording its calls; returns them and the output Tensors."""
     mode = model.training
     model.eval()
@@ -169,7 +177,7 @@ def _parameter_names(model: Module) -> dict[int, str]:
     return names
 
 
-def _needed(calls: list[Call], outputs: list[Tensor]) -> list[Call]:
+def _needed(calls: list[Call], outputs: tuple[Tensor, ...]) -> list[Call]:
     """The calls the outputs depend on, in order."""
     wanted = {id(t) for t in outputs}
     kept = []
@@ -184,14 +192,15 @@ def _value_info(onnx: Any, name: str, tensor: Tensor, axes: dict[str, dict[int, 
     dynamic = axes.get(name, {})
     for axis in dynamic:
         if not -tensor.ndim <= axis < tensor.ndim:
-            raise ValueError(f"export: dynamic axis {axis} of {name!r} is out of range for its shape {tensor.shape}")
+            raise ValueError(f"export: dynamic axis {axis} of {name!r} is out of range for its shape "
+                             f"{tensor.shape}")
     dynamic = {axis % tensor.ndim: label for axis, label in dynamic.items()}
     shape = [dynamic.get(axis, size) for axis, size in enumerate(tensor.shape)]
     return onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(tensor.dtype), shape)
 
 
 def _model_proto(onnx: Any, opset: int, parameter_names: dict[int, str], calls: list[Call],
-                 inputs: tuple[tuple[Tensor, ...], list[str]], outputs: tuple[list[Tensor], list[str]],
+                 inputs: tuple[tuple[Tensor, ...], list[str]], outputs: tuple[tuple[Tensor, ...], list[str]],
                  axes: dict[str, dict[int, str]]) -> Any:
     """The ONNX model of the recorded calls, from the named inputs to the named outputs."""
     g = GraphBuilder(onnx, opset, parameter_names)
@@ -203,7 +212,8 @@ def _model_proto(onnx: Any, opset: int, parameter_names: dict[int, str], calls: 
         g.fresh(name)
     for call in _needed(calls, outputs[0]):
         in_names = [g.value(x) for x in call.inputs]
-        out_names = [output_of.pop(id(y), None) or g.fresh(type(call.op).__name__.lower()) for y in call.outputs]
+        out_names = [output_of.pop(id(y), None) or g.fresh(type(call.op).__name__.lower())
+                     for y in call.outputs]
         converter_for(call.op)(g, call, in_names, out_names)
         for y, name in zip(call.outputs, out_names):
             g.bind(y, name)

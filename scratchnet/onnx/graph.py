@@ -83,7 +83,8 @@ class GraphBuilder:
         """A 0-d initializer of ``dtype``."""
         return self.initializer(xp.asarray(value, dtype=dtype), hint)
 
-    def node(self, op_type: str, inputs: list[str], outputs: list[str] | int = 1, **attributes: Any) -> list[str]:
+    def node(self, op_type: str, inputs: list[str], outputs: list[str] | int = 1,
+             **attributes: Any) -> list[str]:
         """Add an ``op_type`` node; ``outputs`` are names, or how many fresh names to make.
         Returns the output names."""
         if isinstance(outputs, int):

@@ -33,8 +33,8 @@ def _layer_weights(g: GraphBuilder, module: nn.Module, layer: int) -> list[str]:
     """The W, R and (with bias) B initializers of one layer, gates in ONNX's order."""
     order = GATE_ORDER[type(module)]
     prefix = g.fresh(f"{type(module).__name__.lower()}_l{layer}")
-    names = [g.initializer(_reordered(getattr(module, f"{kind}_l{layer}").array, order), f"{prefix}_{onnx_name}")
-             for kind, onnx_name in (("weight_ih", "W"), ("weight_hh", "R"))]
+    names = [g.initializer(_reordered(getattr(module, f"{kind}_l{layer}").array, order), f"{prefix}_{name}")
+             for kind, name in (("weight_ih", "W"), ("weight_hh", "R"))]
     if module.bias:
         bias = xp.concatenate([_reordered(getattr(module, f"{kind}_l{layer}").array, order)
                                for kind in ("bias_ih", "bias_hh")], axis=1)
