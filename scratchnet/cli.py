@@ -190,7 +190,7 @@ def export_run(args: argparse.Namespace) -> Path:
     path = Path(args.run) / "model.onnx"
     try:
         model.export(path, format=args.format)
-    except (ImportError, UnsupportedOperatorError) as error:
+    except (ImportError, OSError, UnsupportedOperatorError) as error:
         raise CommandError(str(error)) from error
     print(f"wrote {path}")
     return path

@@ -4,9 +4,11 @@ the ONNX checker passes; unsupported ops, bad arguments and a missing onnx packa
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,6 +228,24 @@ def test_seed_models_export_with_a_dynamic_batch(name, tmp_path):
         np.testing.assert_allclose(got, model.predict(x), rtol=RTOL, atol=ATOL)
 
 
+def benchmark_models():
+    """The seed workloads written with ``scratchnet.nn`` (benchmarks/scratchnet_models.py)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "scratchnet_models.py"
+    spec = importlib.util.spec_from_file_location("scratchnet_models_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "bncnn"])
+def test_seed_workloads_in_nn_export_with_a_dynamic_batch(name, tmp_path):
+    model = getattr(benchmark_models(), name)()
+    randomize_batch_norms(model)
+    shape = (2, 28, 28) if name == "mlp" else (2, 1, 28, 28)
+    export_and_compare(model, shape, [1, 7], tmp_path, ["Gemm"],
+                       sample=lambda s: rng.random(s, dtype=np.float32))
+
+
 def test_keras_layers_channels_last(tmp_path):
     model = keras.Sequential([
         keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", input_shape=(9, 8, 2)),
@@ -309,6 +329,8 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         sn.onnx.export(module, x, path, dynamic_axes={"z": [0]})
     with pytest.raises(ValueError, match="input_names must be 1 distinct"):
         sn.onnx.export(module, x, path, input_names=["a", "b"])
+    with pytest.raises(ValueError, match="input and output names must differ"):
+        sn.onnx.export(module, x, path, input_names=["a"], output_names=["a"])
     with pytest.raises(ValueError, match="dynamic axis 2 of 'input' is out of range"):
         sn.onnx.export(module, x, path, dynamic_axes={"input": [2]})
     with pytest.raises(TypeError, match="must be a scratchnet Module"):

@@ -59,10 +59,7 @@ def export(model: Module, args: Any, f: Any, input_names: list[str] | None = Non
     arguments = _input_tensors(args)
     calls, outputs = _trace(model, arguments)
     inputs = _tensors(arguments)
-    input_names = _names(input_names, len(inputs), "input", "input_names")
-    output_names = _names(output_names, len(outputs), "output", "output_names")
-    if set(input_names) & set(output_names):
-        raise ValueError(f"export: input and output names must differ, got {input_names} and {output_names}")
+    input_names, output_names = _io_names(input_names, output_names, len(inputs), len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names + output_names)
     proto = _model_proto(onnx, opset, _parameter_names(model), calls, (inputs, input_names),
                          (outputs, output_names), axes)
@@ -142,6 +139,16 @@ def _tensors(value: Any) -> tuple[Tensor, ...]:
     if isinstance(value, (tuple, list)):
         return tuple(t for item in value for t in _tensors(item))
     return ()
+
+
+def _io_names(input_names: list[str] | None, output_names: list[str] | None, inputs: int,
+              outputs: int) -> tuple[list[str], list[str]]:
+    """The graph's input and output names: given (checked) or ``input``/``output`` numbered."""
+    input_names = _names(input_names, inputs, "input", "input_names")
+    output_names = _names(output_names, outputs, "output", "output_names")
+    if set(input_names) & set(output_names):
+        raise ValueError(f"export: input and output names must differ, got {input_names} and {output_names}")
+    return input_names, output_names
 
 
 def _names(names: list[str] | None, count: int, default: str, argument: str) -> list[str]:

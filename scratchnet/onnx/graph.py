@@ -47,10 +47,6 @@ class GraphBuilder:
         self._values[id(tensor)] = name
         self._arrays.setdefault(id(tensor.array), name)
 
-    def knows(self, tensor: Tensor) -> bool:
-        """Whether ``tensor`` already has a value (graph input or node output)."""
-        return id(tensor) in self._values
-
     def value(self, tensor: Tensor) -> str:
         """The value name of ``tensor``; a Tensor no node made becomes an initializer."""
         name = self._values.get(id(tensor))
