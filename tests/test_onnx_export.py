@@ -91,6 +91,22 @@ class Arithmetic(nn.Module):
         return sn.exp(-y.mean(axis=1)) * z + sn.clip(y.max(axis=1), -0.5, 0.5)
 
 
+class Elementwise(nn.Module):
+    """The elementwise ops and the remaining shape ops: split, pad, broadcast, cast, stack."""
+
+    def __init__(self):
+        super().__init__()
+        self.offset = nn.Parameter(rng.normal(size=(6,)).astype(np.float32))
+
+    def forward(self, x):
+        a, b = sn.split(x, [2, 4], axis=-1)                          # (N, 3, 2), (N, 3, 4)
+        a = sn.pad(a, (1, 1)) + sn.broadcast_to(self.offset[:4], (3, 4))
+        y = sn.log(sn.abs(a) + 1) + sn.sin(b) * sn.cos(b) + b ** 2
+        root = sn.sqrt(sn.sigmoid(y).astype(sn.float64)).astype(sn.float32)
+        y = sn.maximum(y, 0.1) - sn.minimum(y, -0.1) + root
+        return sn.stack([y, -y], axis=1)
+
+
 LAYERS = {
     "linear": (lambda: nn.Linear(5, 3), (4, 5), ["Gemm"]),
     "linear_no_bias": (lambda: nn.Linear(5, 3, bias=False), (4, 5), ["Gemm"]),
@@ -120,6 +136,8 @@ LAYERS = {
     "dropout": (lambda: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)), (3, 4), ["Gemm"]),
     "layer_norm": (lambda: nn.LayerNorm(6), (3, 6), ["ReduceMean", "Sqrt"]),
     "core_ops": (Arithmetic, (2, 4, 6), ["Concat", "Transpose", "Slice", "ReduceSum", "ReduceMax", "Clip"]),
+    "elementwise_ops": (Elementwise, (2, 3, 6),
+                        ["Split", "Pad", "Expand", "Cast", "Log", "Pow", "Max", "Min", "Sin", "Cos", "Abs"]),
 }
 
 

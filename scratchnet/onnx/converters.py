@@ -58,14 +58,13 @@ def _same_op(onnx_type: str) -> Converter:
     return convert
 
 
-for _cls, _onnx_type in [
-        (arithmetic.Add, "Add"), (arithmetic.Sub, "Sub"), (arithmetic.Mul, "Mul"), (arithmetic.Div, "Div"),
-        (arithmetic.Neg, "Neg"), (arithmetic.Pow, "Pow"), (arithmetic.MatMul, "MatMul"),
-        (elementwise.Exp, "Exp"), (elementwise.Log, "Log"), (elementwise.Sqrt, "Sqrt"),
-        (elementwise.Abs, "Abs"), (elementwise.Sin, "Sin"), (elementwise.Cos, "Cos"),
-        (elementwise.Tanh, "Tanh"), (elementwise.Sigmoid, "Sigmoid"), (elementwise.ReLU, "Relu"),
-        (elementwise.Maximum, "Max"), (elementwise.Minimum, "Min")]:
-    CONVERTERS[_cls] = _same_op(_onnx_type)
+CONVERTERS.update({cls: _same_op(onnx_type) for cls, onnx_type in [
+    (arithmetic.Add, "Add"), (arithmetic.Sub, "Sub"), (arithmetic.Mul, "Mul"), (arithmetic.Div, "Div"),
+    (arithmetic.Neg, "Neg"), (arithmetic.Pow, "Pow"), (arithmetic.MatMul, "MatMul"),
+    (elementwise.Exp, "Exp"), (elementwise.Log, "Log"), (elementwise.Sqrt, "Sqrt"),
+    (elementwise.Abs, "Abs"), (elementwise.Sin, "Sin"), (elementwise.Cos, "Cos"),
+    (elementwise.Tanh, "Tanh"), (elementwise.Sigmoid, "Sigmoid"), (elementwise.ReLU, "Relu"),
+    (elementwise.Maximum, "Max"), (elementwise.Minimum, "Min")]})
 
 
 # ---- layers --------------------------------------------------------------------------------------
