@@ -330,6 +330,23 @@ def test_unsupported_op_is_named_and_nothing_is_written(tmp_path):
     assert path.read_bytes() == b"old"
 
 
+def test_values_computed_outside_recorded_ops_are_not_frozen(tmp_path):
+    class Masks(nn.Module):
+        def forward(self, x):
+            return x * (x > 0)  # the comparison is not a recorded op
+
+    class Branches(nn.Module):
+        def forward(self, x):
+            return sn.exp(x) if float(x.array.max()) == 1.0 else sn.tanh(x)  # true for the example only
+
+    x = np.ones((2, 3), np.float32)
+    with pytest.raises(sn.onnx.UnsupportedOperatorError, match="changes with the input's values"):
+        sn.onnx.export(Masks(), x, tmp_path / "m.onnx")
+    with pytest.raises(sn.onnx.UnsupportedOperatorError, match="other ops for other input values"):
+        sn.onnx.export(Branches(), x, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
 def test_advanced_indexing_is_unsupported(tmp_path):
     class Picks(nn.Module):
         def forward(self, x):

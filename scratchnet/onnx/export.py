@@ -4,8 +4,11 @@ The model runs once in eval mode on the example inputs while ``record_calls`` re
 Function applied (layers in ``CONVERTERS``, such as ``nn.LSTM``, are recorded whole); each call is
 converted to ONNX nodes, the parameters and buffers become initializers under their state-dict
 names, and ``onnx.checker.check_model(full_check=True)`` checks the result before it is written.
-What the graph computes is what the recorded pass computed: values a model derives outside
-Functions (a comparison, ``.array`` arithmetic) are frozen as constants.
+
+A recorded pass sees values, not code: a value the model derives from its input outside the
+recorded ops (a comparison, ``.array`` arithmetic) would be frozen as a constant, and Python
+control flow on the input's values would be frozen to one branch. So the model is recorded a
+second time on other input values, and export refuses a model whose nodes or constants change.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from scratchnet.backend import xp
 from scratchnet.nn.module import Module
 from scratchnet.onnx import recurrent  # noqa: F401 - registers the recurrent layers' converters
 from scratchnet.onnx.converters import CONVERTERS, converter_for
-from scratchnet.onnx.graph import GraphBuilder
+from scratchnet.onnx.graph import GraphBuilder, UnsupportedOperatorError
 from scratchnet.serialization.atomic import atomic_write
 
 DEFAULT_OPSET = 17
@@ -50,22 +53,64 @@ def export(model: Module, args: Any, f: Any, input_names: list[str] | None = Non
     graph's inputs and outputs (default ``input``/``output``, numbered when there are several);
     ``dynamic_axes`` maps such a name to the axes of variable size, ``{name: [0]}`` or
     ``{name: {0: 'batch'}}``; the other axes keep the example's sizes. Returns the checked
-    ``onnx.ModelProto``. An op without a converter raises ``UnsupportedOperatorError`` naming it.
+    ``onnx.ModelProto``. An op without a converter raises ``UnsupportedOperatorError`` naming it,
+    as does a model whose graph depends on its input's values (see the module docstring).
     """
     onnx = _require_onnx()
     opset = _check_opset(onnx, DEFAULT_OPSET if opset_version is None else opset_version)
     if not isinstance(model, Module):
         raise TypeError(f"export: model must be a scratchnet Module, got {type(model).__name__}")
     arguments = _input_tensors(args)
+    settings = (input_names, output_names, dynamic_axes)
+    proto = _recorded_model(onnx, opset, model, arguments, *settings)
+    probe = _recorded_model(onnx, opset, model, _other_values(arguments), *settings)
+    _check_values_do_not_matter(onnx, proto, probe)
+    onnx.checker.check_model(proto, full_check=True)
+    _write(proto, f)
+    return proto
+
+
+def _recorded_model(onnx: Any, opset: int, model: Module, arguments: tuple[Any, ...],
+                    input_names: list[str] | None, output_names: list[str] | None,
+                    dynamic_axes: DynamicAxes | None) -> Any:
+    """The ONNX model of one recorded pass of ``model`` on ``arguments``."""
     calls, outputs = _trace(model, arguments)
     inputs = _tensors(arguments)
     input_names, output_names = _io_names(input_names, output_names, len(inputs), len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names + output_names)
-    proto = _model_proto(onnx, opset, _parameter_names(model), calls, (inputs, input_names),
-                         (outputs, output_names), axes)
-    onnx.checker.check_model(proto, full_check=True)
-    _write(proto, f)
-    return proto
+    return _model_proto(onnx, opset, _parameter_names(model), calls, (inputs, input_names),
+                        (outputs, output_names), axes)
+
+
+def _other_values(arguments: Any) -> Any:
+    """Inputs of the same shapes and dtypes with other values: standard normal floats, integers
+    (indices) rolled by one place so that they stay valid."""
+    if isinstance(arguments, tuple):
+        return tuple(_other_values(item) for item in arguments)
+    array = arguments.array
+    if array.dtype.kind == "f":
+        other = xp.random.default_rng(0).standard_normal(array.shape).astype(array.dtype)
+    else:
+        other = xp.roll(array.reshape(-1), 1).reshape(array.shape)
+    return Tensor.wrap(other)
+
+
+def _check_values_do_not_matter(onnx: Any, proto: Any, probe: Any) -> None:
+    """Raise unless the graph recorded on other input values (``probe``) is the same: same nodes,
+    same constants. A constant that changed was computed from the input outside the recorded ops
+    and would be frozen in the file."""
+    same_nodes = [n.op_type for n in proto.graph.node] == [n.op_type for n in probe.graph.node]
+    if not same_nodes or len(proto.graph.initializer) != len(probe.graph.initializer):
+        raise UnsupportedOperatorError(
+            "ONNX export: the model runs other ops for other input values (Python control flow on "
+            "the values), which one recorded pass cannot export")
+    for recorded, other in zip(proto.graph.initializer, probe.graph.initializer):
+        a, b = onnx.numpy_helper.to_array(recorded), onnx.numpy_helper.to_array(other)
+        if not xp.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            raise UnsupportedOperatorError(
+                f"ONNX export: the constant '{recorded.name}' changes with the input's values: the model "
+                "computes it from the input outside the recorded ops (a comparison, argmax or arithmetic "
+                "on .array), so ONNX would freeze it")
 
 
 def _check_opset(onnx: Any, opset: int) -> int:
