@@ -142,8 +142,9 @@ def _as_input(value: Any) -> Any:
 
 
 def _trace(model: Module, inputs: tuple[Any, ...]) -> tuple[list[Call], tuple[Tensor, ...]]:
-    """Run ``model`` once in eval mode, recording its calls; returns them and the output Tensors."""
-    mode = model.training
+    """Run ``model`` once in eval mode, recording its calls; returns them and the output Tensors.
+    Each module's own mode is restored afterwards."""
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
         with record_calls() as recorder, no_grad():
@@ -154,7 +155,8 @@ def _trace(model: Module, inputs: tuple[Any, ...]) -> tuple[list[Call], tuple[Te
                 for handle in handles:
                     handle.remove()
     finally:
-        model.train(mode)
+        for module, mode in modes:
+            object.__setattr__(module, "training", mode)
     outputs = _tensors(result)
     if not outputs:
         raise ValueError(f"export: the model returned no Tensor (got {type(result).__name__})")
