@@ -83,6 +83,11 @@ class Pipeline(IterableDataset):
         """An iterator over the elements as NumPy arrays (TensorFlow's name for ``iter``)."""
         return iter(self)
 
+    def make_one_shot_iterator(self) -> OneShotIterator:
+        """TensorFlow 1's iterator over the elements, with ``get_next()`` (in TensorFlow 2:
+        ``iter(dataset)`` and ``next(iterator)``)."""
+        return OneShotIterator(self)
+
     def map(self, fn: Callable[..., Any], num_parallel_calls: int | None = None) -> Pipeline:
         """Apply ``fn`` to each element (tuples are unpacked into arguments). ``num_parallel_calls`` is
         accepted for TensorFlow compatibility and ignored: maps run in the iterating thread."""
@@ -129,6 +134,31 @@ class Pipeline(IterableDataset):
         ``shuffle`` a ``seed`` when other code draws from the global generator meanwhile (e.g.
         dropout), so that the interleaving of draws cannot change the order."""
         return Prefetch(self, buffer_size)
+
+
+class OutOfRangeError(IndexError):
+    """Raised by ``OneShotIterator.get_next`` past the last element (``tf.errors.OutOfRangeError``)."""
+
+
+class OneShotIterator:
+    """One pass over a pipeline, TensorFlow 1 style: ``get_next()`` returns the next element and
+    raises ``OutOfRangeError`` at the end; it is also a Python iterator."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._iterator = iter(pipeline)
+
+    def get_next(self) -> Any:
+        """The next element (``OutOfRangeError`` when the pipeline is exhausted)."""
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise OutOfRangeError("End of sequence: the data set has no more elements") from None
+
+    def __iter__(self) -> OneShotIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._iterator)
 
 
 class TensorSlices(Pipeline):
