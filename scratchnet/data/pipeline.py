@@ -36,12 +36,24 @@ def _call(fn: Callable[..., Any], element: Any) -> Any:
     return fn(*element) if isinstance(element, tuple) else fn(element)
 
 
+def _stack_component(values: list[Any], component: int) -> xp.ndarray:
+    """One batch from the values of one component; elements of different shapes are an error
+    that names them (as ``tf.data``: "Cannot batch tensors with different shapes")."""
+    arrays = [xp.asarray(value) for value in values]
+    for index, array in enumerate(arrays):
+        if array.shape != arrays[0].shape:
+            raise ValueError(f"Cannot batch tensors with different shapes in component {component}: the "
+                             f"first element has shape {arrays[0].shape} and element {index} has shape "
+                             f"{array.shape}")
+    return xp.stack(arrays)
+
+
 def _stack(elements: list[Any]) -> Any:
     """Stack a list of elements (arrays, or tuples of arrays) into one batch along a new first axis."""
     first = elements[0]
     if isinstance(first, tuple):
-        return tuple(xp.stack([xp.asarray(element[k]) for element in elements]) for k in range(len(first)))
-    return xp.stack([xp.asarray(element) for element in elements])
+        return tuple(_stack_component([element[k] for element in elements], k) for k in range(len(first)))
+    return _stack_component(elements, 0)
 
 
 def _check_count(value: int | None, what: str) -> int:
