@@ -91,6 +91,27 @@ class Model(Layer):
             self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
         self.train(mode)
 
+    def _built_shape(self, what: str) -> tuple[int | None, ...]:
+        if not self.built:
+            raise AttributeError(f"model {self.name!r} has not been built yet, so it has no {what}: call it "
+                                 "on data, build() it, or give its first layer input_shape=...")
+        return self.built_input_shape
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        """The shape of the model's input, batch axis ``None`` (Keras's ``model.input_shape``)."""
+        return self._built_shape("input_shape")
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...]:
+        """The shape of the model's output, batch axis ``None`` (Keras's ``model.output_shape``),
+        found by running the model once on zeros in inference mode."""
+        return self.compute_output_shape(self._built_shape("output_shape"))
+
+    @output_shape.setter
+    def output_shape(self, value: tuple[int | None, ...] | None) -> None:
+        """``Layer`` records the last computed shape here; a model always computes it afresh."""
+
     @property
     def layers(self) -> list[Layer]:
         """The model's layers (direct sub-layers, in order)."""
