@@ -8,6 +8,7 @@ A model is an ``nn.Module``: ``model(x, training=False)`` returns a Tensor; ``va
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -18,7 +19,7 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers
+from scratchnet.keras import data_adapter, losses, optimizers, sample_weights
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
@@ -93,7 +94,7 @@ class Model(Layer):
 
     def _built_shape(self, what: str) -> tuple[int | None, ...]:
         if not self.built:
-            raise AttributeError(f"model {self.name!r} has not been built yet, so it has no {what}: call it "
+            raise ValueError(f"model {self.name!r} has not been built yet, so it has no {what}: call it "
                                  "on data, build() it, or give its first layer input_shape=...")
         return self.built_input_shape
 
@@ -163,8 +164,8 @@ class Model(Layer):
         the layers that may add penalties looked up once here rather than on every batch."""
         penalty_layers = self._penalty_layers()
 
-        def loss_of(outputs: Tensor, targets: Any) -> Tensor:
-            loss = self.loss(targets, outputs)
+        def loss_of(outputs: Tensor, targets: Any, sample_weight: Any = None) -> Tensor:
+            loss = self.loss(targets, outputs, sample_weight=sample_weight)
             for layer in penalty_layers:
                 for penalty in layer.losses:
                     loss = loss + penalty
@@ -192,19 +193,25 @@ class Model(Layer):
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list[callbacks_module.Callback] | None = None,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
-            initial_epoch: int = 0, steps_per_epoch: int | None = None) -> callbacks_module.History:
+            initial_epoch: int = 0, steps_per_epoch: int | None = None, class_weight: Any = None,
+            sample_weight: Any = None) -> callbacks_module.History:
         """Train for ``epochs`` epochs (Keras's semantics) and return the ``History``.
 
         ``validation_split`` takes the last fraction of the samples, before shuffling;
         ``validation_data`` is ``(x_val, y_val)`` or a data set. ``verbose``: 0 silent, 1 a live
         progress bar (one line per epoch when stdout is not a terminal), 2 one line per epoch.
         ``steps_per_epoch`` bounds an epoch (needed for a ``repeat()``-ed pipeline); the data is
-        read on from where the previous epoch stopped.
+        read on from where the previous epoch stopped. ``sample_weight`` (one weight per sample, or
+        a data set yielding ``(x, y, w)``) or ``class_weight`` (``{class: weight}``) weigh the
+        loss as Keras: Σᵢ wᵢ·lᵢ / N per batch (metrics stay unweighted, as Keras's ``metrics=``).
         """
         self._check_compiled()
+        sample_weights.check_class_weight(class_weight, sample_weight)
         if validation_split:
+            if sample_weight is not None:
+                (_, sample_weight), _ = data_adapter.split_validation(x, sample_weight, validation_split)
             (x, y), validation_data = data_adapter.split_validation(x, y, validation_split)
-        train_data = data_adapter.batches(x, y, batch_size, shuffle)
+        train_data = data_adapter.batches(x, y, batch_size, shuffle, sample_weight=sample_weight)
         if steps_per_epoch is not None:
             train_data = data_adapter.StepsPerEpoch(train_data, steps_per_epoch)
         val_data = None if validation_data is None else \
@@ -223,7 +230,7 @@ class Model(Layer):
         logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(train_data, callback_list)
+            logs = self._train_epoch(train_data, callback_list, class_weight)
             if val_data is not None and not self.stop_training:
                 logs.update({f"val_{key}": value for key, value in self._evaluate_batches(val_data).items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -233,12 +240,23 @@ class Model(Layer):
         callback_list.on_train_end(logs)
         return self.history
 
-    def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList) -> dict[str, float]:
+    @staticmethod
+    def _unpack(batch: tuple[Any, ...], class_weight: dict[int, float] | None = None) -> tuple[Any, Any, Any]:
+        """``(x, y, sample weights or None)`` of a batch; ``class_weight`` gives the weights."""
+        x, y, *weights = batch
+        if class_weight is not None:
+            return x, y, sample_weights.class_sample_weights(y, class_weight)
+        return x, y, weights[0] if weights else None
+
+    def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList,
+                     class_weight: dict[int, float] | None = None) -> dict[str, float]:
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
-        for step, (x, y) in enumerate(data):
+        for step, batch in enumerate(data):
+            x, y, weights = self._unpack(batch, class_weight)
             callback_list.on_train_batch_begin(step)
-            loss, outputs = train_step(self._training_call, loss_of, self.optimizer, x, y)
+            loss, outputs = train_step(self._training_call, functools.partial(loss_of, sample_weight=weights),
+                                       self.optimizer, x, y)
             running.update(self._batch_logs(loss, outputs, y), len(x))
             callback_list.on_train_batch_end(step, running.result())
             if self.stop_training:
@@ -250,9 +268,10 @@ class Model(Layer):
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
         with no_grad():
-            for step, (x, y) in enumerate(data):
+            for step, batch in enumerate(data):
+                x, y, weights = self._unpack(batch)
                 outputs = self(x, training=False)
-                loss = float(loss_of(outputs, y).item())
+                loss = float(loss_of(outputs, y, weights).item())
                 running.update(self._batch_logs(loss, outputs, y), len(x))
                 if on_batch is not None:
                     on_batch(step + 1, running.result())
@@ -262,11 +281,12 @@ class Model(Layer):
         return running.result()
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: int | str = "auto", return_dict: bool = False) -> Any:
+                 verbose: int | str = "auto", sample_weight: Any = None, return_dict: bool = False) -> Any:
         """The loss and metrics over ``(x, y)``: ``[loss, *metrics]`` (a float without metrics),
-        or a dict with ``return_dict``. Regularization penalties are included in the loss."""
+        or a dict with ``return_dict``. Regularization penalties are included in the loss;
+        ``sample_weight`` weighs it as in ``fit``."""
         self._check_compiled()
-        data = data_adapter.batches(x, y, batch_size)
+        data = data_adapter.batches(x, y, batch_size, sample_weight=sample_weight)
         bar = Progbar(len(data), live=verbose in (1, "auto") and _is_terminal()) if verbose else None
         logs = self._evaluate_batches(data, None if bar is None else bar.update)
         if bar is not None:
