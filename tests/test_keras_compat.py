@@ -6,6 +6,10 @@ unweighted, one-hot targets weigh by their argmax, a class missing from ``class_
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -143,3 +147,120 @@ def test_input_and_output_shape():
         unbuilt.input_shape  # noqa: B018
     unbuilt(np.ones((3, 7)))
     assert unbuilt.output_shape == (None, 2)
+
+
+# ---- callbacks ----------------------------------------------------------------------------------
+def small_problem() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+
+
+def trainable_classifier() -> keras.Sequential:
+    model = keras.Sequential([keras.layers.Dense(8, activation="relu", input_shape=(4,)),
+                              keras.layers.Dropout(0.2), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_lambda_callback_calls_each_given_function_with_keras_arguments():
+    x, y = small_problem()
+    calls: list[tuple[Any, ...]] = []
+    callback = keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: calls.append(("train_begin",)),
+        on_epoch_begin=lambda epoch, logs: calls.append(("epoch_begin", epoch)),
+        on_batch_end=lambda batch, logs: calls.append(("batch_end", batch, sorted(logs))),
+        on_epoch_end=lambda epoch, logs: calls.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: calls.append(("train_end",)))
+    trainable_classifier().fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[callback])
+    assert calls[0] == ("train_begin",) and calls[-1] == ("train_end",)
+    assert calls[1:5] == [("epoch_begin", 0), ("batch_end", 0, ["accuracy", "loss"]),
+                          ("batch_end", 1, ["accuracy", "loss"]), ("epoch_end", 0, ["accuracy", "loss"])]
+    assert len(calls) == 10
+    with pytest.raises(TypeError, match="unknown hooks \\['on_epoch_finish'\\]"):
+        keras.callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+class Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("interrupted")
+
+
+def test_backup_and_restore_resumes_exactly_where_the_interrupted_run_stopped(tmp_path):
+    x, y = small_problem()
+    sn.manual_seed(1)
+    uninterrupted = trainable_classifier()
+    reference = uninterrupted.fit(x, y, batch_size=16, epochs=4, verbose=0)
+
+    sn.manual_seed(1)
+    model = trainable_classifier()
+    backup = keras.callbacks.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[backup, Interrupt()])
+    assert (tmp_path / "backup" / "latest.safetensors").exists()
+
+    sn.manual_seed(99)  # a new process: another model, another random state
+    resumed_model = trainable_classifier()
+    resumed = resumed_model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[backup])
+    assert resumed.epoch == [2, 3]
+    np.testing.assert_allclose(resumed.history["loss"], reference.history["loss"][2:], rtol=1e-6)
+    for ours, theirs in zip(resumed_model.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert resumed_model.optimizer.iterations == uninterrupted.optimizer.iterations == 16
+    assert not (tmp_path / "backup" / "latest.safetensors").exists()  # deleted after a normal end
+    with pytest.raises(ValueError, match="save_freq must be 'epoch' or a positive int"):
+        keras.callbacks.BackupAndRestore(tmp_path, save_freq=0)
+
+
+class FakeSummaryWriter:
+    """Stands in for scratchnet.utils.tensorboard.SummaryWriter (PyTorch's API), recording calls."""
+
+    instances: list[FakeSummaryWriter] = []
+
+    def __init__(self, log_dir):
+        self.log_dir, self.scalars, self.histograms, self.closed = log_dir, [], [], False
+        FakeSummaryWriter.instances.append(self)
+
+    def add_scalar(self, tag, scalar_value, global_step=None):
+        self.scalars.append((tag, scalar_value, global_step))
+
+    def add_histogram(self, tag, values, global_step=None):
+        self.histograms.append((tag, values.shape, global_step))
+
+    def flush(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_tensorboard_logs_keras_tags_into_train_and_validation_writers(tmp_path, monkeypatch):
+    fake = types.ModuleType("scratchnet.utils.tensorboard")
+    fake.SummaryWriter = FakeSummaryWriter
+    monkeypatch.setitem(sys.modules, "scratchnet.utils.tensorboard", fake)
+    FakeSummaryWriter.instances = []
+    x, y = small_problem()
+    callback = keras.callbacks.TensorBoard(log_dir=tmp_path, histogram_freq=1, update_freq=2)
+    history = trainable_classifier().fit(x, y, batch_size=16, epochs=2, validation_split=0.25, verbose=0,
+                                         callbacks=[callback])
+    train, validation = FakeSummaryWriter.instances
+    assert train.log_dir == str(tmp_path / "train") and validation.log_dir == str(tmp_path / "validation")
+    epoch_scalars = [s for s in train.scalars if s[0].startswith("epoch_")]
+    assert epoch_scalars == [("epoch_loss", history.history["loss"][0], 0),
+                             ("epoch_accuracy", history.history["accuracy"][0], 0),
+                             ("epoch_loss", history.history["loss"][1], 1),
+                             ("epoch_accuracy", history.history["accuracy"][1], 1)]
+    assert validation.scalars[0] == ("epoch_loss", history.history["val_loss"][0], 0)
+    assert [s[2] for s in train.scalars if s[0] == "batch_loss"] == [2, 4, 6]  # 3 batches an epoch, every 2nd
+    weights = {name: parameter.shape for name, parameter in callback.model.named_parameters()}
+    assert sorted(train.histograms) == sorted((name, shape, step) for name, shape in weights.items()
+                                              for step in (0, 1))
+    assert train.closed and validation.closed
+
+
+def test_tensorboard_without_the_writer_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scratchnet.utils.tensorboard", None)
+    x, y = small_problem()
+    with pytest.raises(ImportError, match="scratchnet.utils.tensorboard.SummaryWriter.*TensorBoard extra"):
+        trainable_classifier().fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.TensorBoard()])

@@ -50,6 +50,7 @@ class Model(Layer):
         self.compiled_metrics: list[metrics_module.Metric] = []
         self.stop_training = False
         self.history: callbacks_module.History | None = None
+        self.resume_epoch: int | None = None  # set by a callback's on_train_begin to resume there
 
     # ---- calling ----------------------------------------------------------------------------
     def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
@@ -95,7 +96,7 @@ class Model(Layer):
     def _built_shape(self, what: str) -> tuple[int | None, ...]:
         if not self.built:
             raise ValueError(f"model {self.name!r} has not been built yet, so it has no {what}: call it "
-                                 "on data, build() it, or give its first layer input_shape=...")
+                             "on data, build() it, or give its first layer input_shape=...")
         return self.built_input_shape
 
     @property
@@ -226,9 +227,10 @@ class Model(Layer):
             model=self, params={"verbose": verbose, "epochs": epochs, "steps": steps})
         self.history.params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         self.stop_training = False
+        self.resume_epoch = None
         callback_list.on_train_begin()
         logs: dict[str, Any] = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(initial_epoch if self.resume_epoch is None else self.resume_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(train_data, callback_list, class_weight)
             if val_data is not None and not self.stop_training:
