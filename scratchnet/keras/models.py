@@ -19,7 +19,7 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers, sample_weights
+from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
@@ -344,22 +344,39 @@ class Model(Layer):
 
     # ---- saving -----------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
-        """Save architecture and weights to one file (``sn.save``); ``keras.models.load_model``
-        reads it back. The model must be built."""
+        """Save architecture and weights to one file; ``keras.models.load_model`` reads it back.
+        The format follows the name (``keras.saving``): ``.keras`` is Keras 3's archive (flat
+        Sequential models), a legacy ``.h5`` is refused, anything else is ``sn.save``'s format.
+        The model must be built."""
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
         if not self.built:
             raise ValueError("cannot save a model that has not been built; "
                              "call it on data or build() it first")
-        serialization.save(self, filepath)
+        kind = saving.format_of(filepath)
+        if kind == "h5":
+            raise ValueError(f"{os.fspath(filepath)} names a weights file: use model.save_weights(path), or "
+                             "a '.keras' / '.safetensors' name for the whole model")
+        if kind == "keras":
+            saving.keras_archive.write(self, filepath)
+        else:
+            serialization.save(self, filepath)
 
     def save_weights(self, filepath: str | os.PathLike[str]) -> None:
-        """Save the weights only (the state dict, by PyTorch-style names)."""
-        serialization.save(self.state_dict(), filepath)
+        """Save the weights only: ``*.weights.h5`` in Keras 3's layout (real Keras reads it), other
+        names as scratchnet's state dict (PyTorch-style names)."""
+        if saving.format_of(filepath, weights_only=True) == "h5":
+            saving.h5_weights.write(self, filepath)
+        else:
+            serialization.save(self.state_dict(), filepath)
 
     def load_weights(self, filepath: str | os.PathLike[str]) -> None:
-        """Load weights saved by ``save_weights`` into this (built) model."""
-        self.load_state_dict(serialization.load(filepath))
+        """Load weights saved by ``save_weights`` (or by real Keras 3 as ``*.weights.h5``) into
+        this (built) model."""
+        if saving.format_of(filepath, weights_only=True) == "h5":
+            saving.h5_weights.read(self, filepath)
+        else:
+            self.load_state_dict(serialization.load(filepath))
 
 
 def _is_terminal() -> bool:
@@ -474,8 +491,6 @@ def _trace_chain(inputs: Any, outputs: Any) -> list[Layer]:
 
 def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:  # noqa: A002
     """A model saved by ``model.save`` (architecture and weights; nothing from the file is executed).
-    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``."""
-    model = serialization.load(filepath)
-    if not isinstance(model, Model):
-        raise ValueError(f"{os.fspath(filepath)} does not hold a Keras model (found {type(model).__name__})")
-    return model
+    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``
+    (``keras.saving.load_model``: a ``.keras`` archive too)."""
+    return saving.load_model(filepath, compile=compile)
