@@ -25,7 +25,7 @@ def h5py_module() -> Any:
     try:
         import h5py
     except ImportError as error:
-        raise ImportError("reading and writing Keras .h5 weight files needs h5py: "
+        raise ImportError("Keras's .keras and .weights.h5 files are read and written with h5py: "
                           "pip install 'scratchnet[h5]'") from error
     return h5py
 
