@@ -467,7 +467,9 @@ class TensorBoard(Callback):
     ``epoch`` in ``log_dir/train`` (and the ``val_`` ones in ``log_dir/validation``); with
     ``update_freq='batch'`` or an int N also ``batch_<name>`` every N batches; with
     ``histogram_freq`` N the weights' histograms every N epochs. Written through
-    ``scratchnet.utils.tensorboard.SummaryWriter`` (needs its TensorBoard writer extra)."""
+    ``scratchnet.utils.tensorboard.SummaryWriter`` (needs its TensorBoard writer extra). Keras's
+    other options (``write_graph``, ``write_images``, ``profile_batch``, ``embeddings_freq``, ...)
+    are accepted and have no effect."""
 
     def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0,
                  update_freq: str | int = "epoch", **ignored: Any) -> None:

@@ -166,7 +166,8 @@ class Model(Layer):
         penalty_layers = self._penalty_layers()
 
         def loss_of(outputs: Tensor, targets: Any, sample_weight: Any = None) -> Tensor:
-            loss = self.loss(targets, outputs, sample_weight=sample_weight)
+            loss = self.loss(targets, outputs) if sample_weight is None else \
+                self.loss(targets, outputs, sample_weight=sample_weight)
             for layer in penalty_layers:
                 for penalty in layer.losses:
                     loss = loss + penalty

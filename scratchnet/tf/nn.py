@@ -120,7 +120,8 @@ def max_pool2d(input: Any, ksize: Any, strides: Any, padding: str, data_format: 
 def dropout(x: Any, rate: float, noise_shape: Any = None, seed: int | None = None,
             name: str | None = None) -> Tensor:
     """Zero each element with probability ``rate`` and scale the rest by 1 / (1 − rate)
-    (``tf.nn.dropout``; always active, as in TensorFlow)."""
+    (``tf.nn.dropout``; always active, as in TensorFlow; ``seed`` is ignored: the global generator
+    draws the mask)."""
     if noise_shape is not None:
         raise ValueError("tf.nn.dropout: noise_shape is not supported")
     return F.dropout(x, p=rate, training=True)

@@ -21,14 +21,16 @@ def set_seed(seed: int) -> None:
 
 def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "float32",
            seed: int | None = None, name: str | None = None) -> Tensor:
-    """Samples of N(mean, stddev²) of ``shape`` (``tf.random.normal``)."""
+    """Samples of N(mean, stddev²) of ``shape`` (``tf.random.normal``); an op-level ``seed`` is
+    ignored: every draw comes from the one global generator (``set_seed``)."""
     return Tensor(backend.generator().normal(mean, stddev, _shape(shape)), dtype=dtype)
 
 
 def uniform(shape: Any, minval: float = 0.0, maxval: float | None = None, dtype: Any = "float32",
             seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples of U[minval, maxval) of ``shape`` (maxval 1 for floats); integer dtypes draw
-    integers in ``[minval, maxval)`` and need ``maxval`` (``tf.random.uniform``)."""
+    integers in ``[minval, maxval)`` and need ``maxval`` (``tf.random.uniform``; ``seed`` is
+    ignored, as in ``normal``)."""
     dtype = backend.resolve_dtype(dtype)
     rng = backend.generator()
     if dtype.kind in "iu":
