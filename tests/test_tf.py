@@ -43,6 +43,7 @@ def test_constant_variable_and_assignments():
     v.assign_sub([0.5, 0.5])
     np.testing.assert_allclose(v.numpy(), [3.5, 4.5])
     assert not tf.Variable(1.0, False).requires_grad  # TensorFlow's 2nd positional is trainable
+    assert isinstance(v, tf.Variable) and isinstance(v, sn.Variable) and isinstance(v, tf.Tensor)
     np.testing.assert_allclose(tf.Variable(lambda: tf.ones((2,))).numpy(), [1.0, 1.0])
     with pytest.raises(ValueError, match="initial_value must be specified"):
         tf.Variable()

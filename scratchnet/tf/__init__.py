@@ -96,15 +96,20 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
     return creation.constant(value, dtype=dtype, shape=shape)
 
 
-def Variable(initial_value: Any = None, trainable: bool = True, name: str | None = None,  # noqa: N802
-             dtype: Any = None, **ignored: Any) -> creation.Variable:
+class Variable(creation.Variable):
     """A mutable tensor with ``assign``, ``assign_add`` and ``assign_sub``; trainable ones are
-    watched by ``GradientTape`` (``tf.Variable``; ``initial_value`` may be a callable giving it)."""
-    if initial_value is None:
-        raise ValueError("tf.Variable: initial_value must be specified")
-    if callable(initial_value):
-        initial_value = initial_value()
-    return creation.Variable(initial_value, dtype=dtype, name=name, trainable=trainable)
+    watched by ``GradientTape`` (``tf.Variable``, with TensorFlow's argument order: ``trainable``
+    second; ``initial_value`` may be a callable giving it). It is an ``sn.Variable``."""
+
+    __slots__ = ()
+
+    def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
+                 dtype: Any = None, **ignored: Any) -> None:
+        if initial_value is None:
+            raise ValueError("tf.Variable: initial_value must be specified")
+        if callable(initial_value):
+            initial_value = initial_value()
+        super().__init__(initial_value, dtype=dtype, name=name, trainable=trainable)
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
