@@ -149,6 +149,12 @@ def test_softmax_cross_entropy_over_another_axis_and_shape_errors():
     ours = tf.nn.softmax_cross_entropy_with_logits(soft, logits, axis=1)
     reference = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(soft), reduction="none")
     np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-5)
+    logits4 = np.random.default_rng(2).normal(size=(2, 3, 4, 5)).astype(np.float32)
+    soft4 = np.random.default_rng(3).dirichlet(np.ones(3), (2, 4, 5)).transpose(0, 3, 1, 2).astype(np.float32)
+    reference4 = torch.nn.functional.cross_entropy(torch.tensor(logits4), torch.tensor(soft4),
+                                                   reduction="none")
+    np.testing.assert_allclose(tf.nn.softmax_cross_entropy_with_logits(soft4, logits4, axis=1).numpy(),
+                               reference4.numpy(), rtol=1e-5)
     with pytest.raises(ValueError, match="must have the logits' shape"):
         tf.nn.softmax_cross_entropy_with_logits(np.ones((3, 2)), np.ones((3, 4)))
     with pytest.raises(ValueError, match="without the class axis"):

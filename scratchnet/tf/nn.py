@@ -28,7 +28,9 @@ def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
 
 def _class_rows(tensor: Tensor, axis: int) -> Tensor:
     """``tensor`` with the class axis moved last and the other axes flattened: ``(M, C)``."""
-    moved = tensor if axis in (-1, tensor.ndim - 1) else tensor.transpose(axis, -1)
+    axis = axis % tensor.ndim
+    order = [i for i in range(tensor.ndim) if i != axis]
+    moved = tensor if axis == tensor.ndim - 1 else tensor.permute(*order, axis)
     return moved.reshape(-1, moved.shape[-1])
 
 
