@@ -86,7 +86,7 @@ __version__ = "0.1.0"
 from scratchnet import data, datasets, functional, nn, optim, utils  # noqa: E402
 from scratchnet.serialization import SerializationError, load, register_module, save  # noqa: E402
 
-_LAZY_SUBMODULES = ("keras", "classic", "viz", "cli", "models", "training", "onnx")
+_LAZY_SUBMODULES = ("keras", "classic", "viz", "cli", "models", "training", "onnx", "tf")
 
 
 def __getattr__(name: str):  # PEP 562: the front ends load on first use

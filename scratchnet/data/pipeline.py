@@ -36,12 +36,24 @@ def _call(fn: Callable[..., Any], element: Any) -> Any:
     return fn(*element) if isinstance(element, tuple) else fn(element)
 
 
+def _stack_component(values: list[Any], component: int) -> xp.ndarray:
+    """One batch from the values of one component; elements of different shapes are an error
+    that names them (as ``tf.data``: "Cannot batch tensors with different shapes")."""
+    arrays = [xp.asarray(value) for value in values]
+    for index, array in enumerate(arrays):
+        if array.shape != arrays[0].shape:
+            raise ValueError(f"Cannot batch tensors with different shapes in component {component}: the "
+                             f"first element has shape {arrays[0].shape} and element {index} has shape "
+                             f"{array.shape}")
+    return xp.stack(arrays)
+
+
 def _stack(elements: list[Any]) -> Any:
     """Stack a list of elements (arrays, or tuples of arrays) into one batch along a new first axis."""
     first = elements[0]
     if isinstance(first, tuple):
-        return tuple(xp.stack([xp.asarray(element[k]) for element in elements]) for k in range(len(first)))
-    return xp.stack([xp.asarray(element) for element in elements])
+        return tuple(_stack_component([element[k] for element in elements], k) for k in range(len(first)))
+    return _stack_component(elements, 0)
 
 
 def _check_count(value: int | None, what: str) -> int:
@@ -82,6 +94,11 @@ class Pipeline(IterableDataset):
     def as_numpy_iterator(self) -> Iterator[Any]:
         """An iterator over the elements as NumPy arrays (TensorFlow's name for ``iter``)."""
         return iter(self)
+
+    def make_one_shot_iterator(self) -> OneShotIterator:
+        """TensorFlow 1's iterator over the elements, with ``get_next()`` (in TensorFlow 2:
+        ``iter(dataset)`` and ``next(iterator)``)."""
+        return OneShotIterator(self)
 
     def map(self, fn: Callable[..., Any], num_parallel_calls: int | None = None) -> Pipeline:
         """Apply ``fn`` to each element (tuples are unpacked into arguments). ``num_parallel_calls`` is
@@ -129,6 +146,31 @@ class Pipeline(IterableDataset):
         ``shuffle`` a ``seed`` when other code draws from the global generator meanwhile (e.g.
         dropout), so that the interleaving of draws cannot change the order."""
         return Prefetch(self, buffer_size)
+
+
+class OutOfRangeError(IndexError):
+    """Raised by ``OneShotIterator.get_next`` past the last element (``tf.errors.OutOfRangeError``)."""
+
+
+class OneShotIterator:
+    """One pass over a pipeline, TensorFlow 1 style: ``get_next()`` returns the next element and
+    raises ``OutOfRangeError`` at the end; it is also a Python iterator."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._iterator = iter(pipeline)
+
+    def get_next(self) -> Any:
+        """The next element (``OutOfRangeError`` when the pipeline is exhausted)."""
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise OutOfRangeError("End of sequence: the data set has no more elements") from None
+
+    def __iter__(self) -> OneShotIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._iterator)
 
 
 class TensorSlices(Pipeline):

@@ -27,6 +27,7 @@ from scratchnet.keras import (
     models,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from scratchnet.keras.layers import Input, Layer
@@ -34,4 +35,4 @@ from scratchnet.keras.models import Model, Sequential, load_model
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "load_model", "losses", "metrics", "models", "optimizers",
-           "regularizers", "utils"]
+           "regularizers", "saving", "utils"]

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from scratchnet import backend, serialization
 from scratchnet.keras.progbar import Progbar
 
 Logs = dict[str, Any]
@@ -376,3 +377,142 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+def _check_frequency(value: Any, words: tuple[str, ...], what: str) -> None:
+    """``value`` is one of ``words`` or a positive int (a number of batches)."""
+    if value in words:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be {' or '.join(repr(word) for word in words)} or a positive int, "
+                         f"got {value!r}")
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions: ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+    ``on_train_batch_begin(batch, logs)`` / ``on_batch_begin``, ``on_train_batch_end(batch, logs)``
+    / ``on_batch_end``, ``on_train_begin(logs)``, ``on_train_end(logs)`` (each optional)."""
+
+    _HOOKS = {"on_epoch_begin": "on_epoch_begin", "on_epoch_end": "on_epoch_end",
+              "on_train_begin": "on_train_begin", "on_train_end": "on_train_end",
+              "on_train_batch_begin": "on_train_batch_begin", "on_batch_begin": "on_train_batch_begin",
+              "on_train_batch_end": "on_train_batch_end", "on_batch_end": "on_train_batch_end"}
+
+    def __init__(self, **hooks: Callable[..., Any] | None) -> None:
+        super().__init__()
+        unknown = sorted(set(hooks) - set(self._HOOKS))
+        if unknown:
+            raise TypeError(f"LambdaCallback got unknown hooks {unknown}; known: {sorted(self._HOOKS)}")
+        for name, function in hooks.items():
+            if function is not None:
+                setattr(self, self._HOOKS[name], function)
+
+
+class BackupAndRestore(Callback):
+    """Survive an interrupted ``fit``: at the end of every epoch (or every ``save_freq`` batches)
+    the weights, the optimizer's state, the random generator's state and the epoch are saved to
+    ``backup_dir`` (``sn.save``, atomic); a later ``fit`` with the same callback restores them and
+    resumes at the next epoch, so the run ends as if never interrupted. The backup is deleted when
+    training ends normally (unless ``delete_checkpoint=False``)."""
+
+    def __init__(self, backup_dir: str | os.PathLike[str], save_freq: str | int = "epoch",
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: backup_dir must be given")
+        _check_frequency(save_freq, ("epoch",), "BackupAndRestore: save_freq")
+        self.backup_dir, self.save_freq = os.fspath(backup_dir), save_freq
+        self.delete_checkpoint = delete_checkpoint
+        self.path = os.path.join(self.backup_dir, "latest.safetensors")
+        self._epoch, self._batches = 0, 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._batches = 0
+        if not os.path.exists(self.path):
+            return
+        state = serialization.load(self.path)
+        self.model.load_state_dict(state["weights"])
+        self.model.optimizer.optimizer.load_state_dict(state["optimizer"])
+        self.model.optimizer.iterations = int(state["iterations"])
+        backend.set_rng_state(state["rng"])
+        self.model.resume_epoch = int(state["epoch"])
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._batches += 1
+        if self.save_freq != "epoch" and self._batches % self.save_freq == 0:
+            self._save(self._epoch)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch + 1)
+
+    def _save(self, next_epoch: int) -> None:
+        """Save what a resumed run needs to start epoch ``next_epoch``."""
+        os.makedirs(self.backup_dir, exist_ok=True)
+        optimizer = self.model.optimizer
+        serialization.save({"weights": self.model.state_dict(), "optimizer": optimizer.optimizer.state_dict(),
+                            "iterations": optimizer.iterations, "rng": backend.get_rng_state(),
+                            "epoch": next_epoch}, self.path)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.delete_checkpoint and os.path.exists(self.path):
+            os.remove(self.path)
+
+
+class TensorBoard(Callback):
+    """Log the epoch's loss and metrics for TensorBoard, as Keras: scalars ``epoch_<name>`` at step
+    ``epoch`` in ``log_dir/train`` (and the ``val_`` ones in ``log_dir/validation``); with
+    ``update_freq='batch'`` or an int N also ``batch_<name>`` every N batches; with
+    ``histogram_freq`` N the weights' histograms every N epochs. Written through
+    ``scratchnet.utils.tensorboard.SummaryWriter`` (needs its TensorBoard writer extra). Keras's
+    other options (``write_graph``, ``write_images``, ``profile_batch``, ``embeddings_freq``, ...)
+    are accepted and have no effect."""
+
+    def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0,
+                 update_freq: str | int = "epoch", **ignored: Any) -> None:
+        super().__init__()
+        _check_frequency(update_freq, ("epoch", "batch"), "TensorBoard: update_freq")
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self.writers: dict[str, Any] = {}
+        self._batches = 0
+
+    def _writer(self, name: str) -> Any:
+        if name not in self.writers:
+            try:
+                from scratchnet.utils.tensorboard import SummaryWriter
+            except ImportError as error:
+                raise ImportError("keras.callbacks.TensorBoard writes through scratchnet.utils.tensorboard."
+                                  f"SummaryWriter, which could not be imported ({error}); install "
+                                  "scratchnet's TensorBoard extra") from error
+            self.writers[name] = SummaryWriter(log_dir=os.path.join(self.log_dir, name))
+        return self.writers[name]
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._batches = 0
+        self._writer("train")
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._batches += 1
+        if self.update_freq != "epoch" and self._batches % self.update_freq == 0:
+            for key, value in (logs or {}).items():
+                self._writer("train").add_scalar(f"batch_{key}", value, self._batches)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        for key, value in (logs or {}).items():
+            validation = key.startswith("val_")
+            writer = self._writer("validation" if validation else "train")
+            writer.add_scalar(f"epoch_{key[4:] if validation else key}", value, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for name, parameter in self.model.named_parameters():
+                self._writer("train").add_histogram(name, parameter.numpy(), epoch)
+        for writer in self.writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}

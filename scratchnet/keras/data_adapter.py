@@ -40,12 +40,15 @@ def is_batched_source(x: Any) -> bool:
 
 
 class ArrayBatches:
-    """``(x, y)`` arrays (or ``x`` alone) in batches of ``batch_size``; reshuffled each epoch."""
+    """``(x, y)`` arrays (or ``x`` alone) in batches of ``batch_size``; reshuffled each epoch.
+    With per-sample weights the batches are ``(x, y, sample_weight)``."""
 
-    def __init__(self, x: xp.ndarray, y: xp.ndarray | None, batch_size: int, shuffle: bool) -> None:
+    def __init__(self, x: xp.ndarray, y: xp.ndarray | None, batch_size: int, shuffle: bool,
+                 sample_weight: xp.ndarray | None = None) -> None:
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.sample_weight = sample_weight
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
@@ -53,7 +56,11 @@ class ArrayBatches:
     def __iter__(self) -> Iterator[Any]:
         for index in batch_indices(len(self.x), self.batch_size, self.shuffle):
             x = as_float_input(self.x[index])
-            yield x if self.y is None else (x, self.y[index])
+            if self.y is None:
+                yield x
+            else:
+                yield (x, self.y[index]) if self.sample_weight is None else \
+                    (x, self.y[index], self.sample_weight[index])
 
 
 class SourceBatches:
@@ -79,7 +86,7 @@ class SourceBatches:
                 if len(batch) < 2:
                     raise ValueError("a data set given to fit/evaluate must yield (x, y) batches, "
                                      f"got a tuple of {len(batch)}")
-                yield as_float_input(batch[0]), batch[1]
+                yield (as_float_input(batch[0]), *batch[1:3])
             elif self.inputs_only:
                 yield as_float_input(batch)
             else:
@@ -126,16 +133,31 @@ def checked_arrays(x: Any, y: Any) -> tuple[xp.ndarray, xp.ndarray | None]:
 
 
 def batches(x: Any, y: Any = None, batch_size: int | None = None, shuffle: bool = False,
-            inputs_only: bool = False) -> ArrayBatches | SourceBatches:
-    """Batches of ``(x, y)`` (or of ``x`` alone when ``inputs_only``) from arrays or a source."""
+            inputs_only: bool = False, sample_weight: Any = None) -> ArrayBatches | SourceBatches:
+    """Batches of ``(x, y)`` (or of ``x`` alone when ``inputs_only``) from arrays or a source;
+    ``(x, y, sample_weight)`` with per-sample weights (a source may yield such triples itself)."""
     if is_batched_source(x):
-        if y is not None:
-            raise ValueError("y must not be given when x is a data set or DataLoader (it yields the targets)")
+        if y is not None or sample_weight is not None:
+            raise ValueError("y and sample_weight must not be given when x is a data set or DataLoader "
+                             "(it yields the targets, and may yield (x, y, sample_weight))")
         return SourceBatches(x, inputs_only)
     if y is None and not inputs_only:
         raise ValueError("targets y are required when x is an array")
     x, y = checked_arrays(x, y)
-    return ArrayBatches(x, y, _batch_size(batch_size), shuffle)
+    return ArrayBatches(x, y, _batch_size(batch_size), shuffle, _weights(sample_weight, x, y))
+
+
+def _weights(sample_weight: Any, x: xp.ndarray, y: xp.ndarray | None) -> xp.ndarray | None:
+    """Per-sample weights as a float32 vector of the samples' length, finite (or None)."""
+    if sample_weight is None:
+        return None
+    weights = validation.check_numeric(_numpy(sample_weight), "sample_weight")
+    validation.check_same_length(x, y, weights)
+    validation.check_finite(weights, "sample_weight")
+    if weights.ndim != 1:
+        raise ValueError(f"sample_weight must have one weight per sample, shape ({len(x)},), "
+                         f"got {weights.shape}")
+    return weights.astype(xp.float32)
 
 
 def _batch_size(batch_size: int | None) -> int:
@@ -168,6 +190,7 @@ def validation_batches(validation_data: Any, batch_size: int | None) -> ArrayBat
         return SourceBatches(validation_data)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be (x_val, y_val) or a data set yielding (x, y) batches")
-    return batches(validation_data[0], validation_data[1], batch_size)
+    return batches(*validation_data[:2], batch_size,
+                   sample_weight=validation_data[2] if len(validation_data) == 3 else None)
 
 

@@ -13,28 +13,43 @@ from typing import Any
 
 from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
+from scratchnet.backend import xp
 from scratchnet.keras import config
 from scratchnet.nn import init
 
 
 class Initializer(config.Configurable):
-    """Fills a tensor in place: ``initializer(tensor) -> tensor``."""
+    """Fills a tensor in place, ``initializer(tensor) -> tensor``, or makes a new one as Keras
+    does, ``initializer(shape, dtype=None) -> tensor``, for a weight in Keras's layout (a Dense
+    kernel ``(in, out)``, a Conv2D kernel ``(kh, kw, in, out)``: fans are counted as Keras counts
+    them)."""
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def __call__(self, tensor: Any, dtype: Any = None) -> Tensor:
+        if isinstance(tensor, Tensor):
+            return self.fill_(tensor)
+        shape = tuple(int(n) for n in (tensor if isinstance(tensor, (tuple, list)) else (tensor,)))
+        if len(shape) < 2:
+            return self.fill_(Tensor(xp.zeros(shape, dtype=dtype or xp.float32)))
+        core = Tensor(xp.zeros((shape[-1], shape[-2], *shape[:-2]), dtype=dtype or xp.float32))
+        self.fill_(core)
+        return Tensor(xp.ascontiguousarray(xp.transpose(core.array, (*range(2, len(shape)), 1, 0))))
+
+    def fill_(self, tensor: Tensor) -> Tensor:
+        """Fill ``tensor`` (in the core's layout, e.g. ``(out, in)``) in place and return it."""
         raise NotImplementedError
 
 
 class Zeros(Initializer):
     """All zeros."""
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         return init.zeros_(tensor)
 
 
 class Ones(Initializer):
     """All ones."""
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         return init.ones_(tensor)
 
 
@@ -44,7 +59,7 @@ class Constant(Initializer):
     def __init__(self, value: float = 0.0) -> None:
         self.value = value
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         return init.constant_(tensor, self.value)
 
 
@@ -54,7 +69,7 @@ class RandomNormal(Initializer):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         return init.normal_(tensor, self.mean, self.stddev)
 
 
@@ -64,7 +79,7 @@ class RandomUniform(Initializer):
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         return init.uniform_(tensor, self.minval, self.maxval)
 
 
@@ -104,7 +119,7 @@ class VarianceScaling(Initializer):
             raise ValueError(f"VarianceScaling: scale must be positive, got {scale!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def fill_(self, tensor: Tensor) -> Tensor:
         fan_in, fan_out = _fans(tensor)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
@@ -169,6 +184,13 @@ _CLASSES = {cls.__name__: cls for cls in (Zeros, Ones, Constant, RandomNormal, R
                                           LecunNormal)}
 _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant, "normal": RandomNormal,
             "uniform": RandomUniform}
+
+
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform = RandomNormal, RandomUniform
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+"""Keras's lower-case aliases of the classes (``tf.keras.initializers.glorot_uniform()``)."""
 
 
 def get(identifier: Any) -> Any:

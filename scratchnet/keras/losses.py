@@ -85,12 +85,34 @@ class Loss(config.Configurable):
     def __init__(self, name: str | None = None) -> None:
         self.name = name or type(self).__name__
 
-    def __call__(self, y_true: Any, y_pred: Tensor) -> Tensor:
-        return self.call(y_true, y_pred)
+    def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        """The batch-mean loss; with ``sample_weight`` (one weight per sample) Keras's weighted
+        mean Σᵢ wᵢ·lᵢ / N of the per-sample losses lᵢ (N the batch size, not Σ w)."""
+        if sample_weight is None:
+            return self.call(y_true, y_pred)
+        losses = self.per_sample(y_true, y_pred)
+        weights = as_tensor(sample_weight).astype(losses.dtype)
+        if weights.shape != losses.shape:
+            raise ValueError(f"sample_weight of shape {weights.shape} does not match the {losses.shape[0]} "
+                             f"samples of the batch (one weight per sample)")
+        return (losses * weights).sum() / losses.shape[0]
 
     def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
         """The batch-mean loss."""
-        raise NotImplementedError
+        return self.losses(y_true, y_pred, "mean")
+
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
+        """The loss with ``reduction`` 'mean' (a scalar) or 'none' (one value per sample, or per
+        element for element-wise losses)."""
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred)")
+
+    def per_sample(self, y_true: Any, y_pred: Tensor) -> Tensor:
+        """One loss per sample, shape ``(N,)``: element-wise losses averaged over the other axes."""
+        losses = self.losses(y_true, y_pred, "none")
+        if losses.ndim == 0:
+            raise ValueError(f"the loss {self.name} gives one value per batch, so it cannot be weighted per "
+                             "sample (sample_weight / class_weight need per-sample losses)")
+        return losses if losses.ndim == 1 else losses.mean(axis=tuple(range(1, losses.ndim)))
 
     def validate(self, y_true: xp.ndarray, output_shape: tuple[int, ...]) -> None:
         """Check all targets once before training (``fit`` calls it); raises ``ValueError``."""
@@ -106,9 +128,9 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(name)
         self.from_logits = from_logits
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
         logits = _class_logits(y_pred, self.from_logits)
-        return F.cross_entropy(logits, sparse_labels(y_true, y_pred.shape[-1]))
+        return F.cross_entropy(logits, sparse_labels(y_true, y_pred.shape[-1]), reduction=reduction)
 
     def validate(self, y_true: xp.ndarray, output_shape: tuple[int, ...]) -> None:
         """Every label an integer in ``[0, classes)`` (the error names the label and its index)."""
@@ -126,9 +148,10 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
         logits = _class_logits(y_pred, self.from_logits)
-        return F.cross_entropy(logits, _aligned(y_true, y_pred), label_smoothing=self.label_smoothing)
+        return F.cross_entropy(logits, _aligned(y_true, y_pred), label_smoothing=self.label_smoothing,
+                               reduction=reduction)
 
 
 class BinaryCrossentropy(Loss):
@@ -141,26 +164,26 @@ class BinaryCrossentropy(Loss):
         super().__init__(name)
         self.from_logits = from_logits
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
         target = _aligned(y_true, y_pred)
         logits = y_pred if self.from_logits else logits_behind(y_pred, SigmoidFunction)
         if logits is not None:
-            return F.binary_cross_entropy_with_logits(logits, target)
-        return F.binary_cross_entropy(y_pred.clip(EPSILON, 1.0 - EPSILON), target)
+            return F.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
+        return F.binary_cross_entropy(y_pred.clip(EPSILON, 1.0 - EPSILON), target, reduction=reduction)
 
 
 class MeanSquaredError(Loss):
     """mean((y − ŷ)²)."""
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
-        return F.mse_loss(y_pred, _aligned(y_true, y_pred))
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
+        return F.mse_loss(y_pred, _aligned(y_true, y_pred), reduction=reduction)
 
 
 class MeanAbsoluteError(Loss):
     """mean(|y − ŷ|)."""
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
-        return F.l1_loss(y_pred, _aligned(y_true, y_pred))
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
+        return F.l1_loss(y_pred, _aligned(y_true, y_pred), reduction=reduction)
 
 
 class LossFunctionWrapper(Loss):
@@ -170,8 +193,9 @@ class LossFunctionWrapper(Loss):
         super().__init__(name or getattr(fn, "__name__", "loss"))
         self.fn = fn
 
-    def call(self, y_true: Any, y_pred: Tensor) -> Tensor:
-        return as_tensor(self.fn(y_true, y_pred)).mean()
+    def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
+        values = as_tensor(self.fn(y_true, y_pred))
+        return values.mean() if reduction == "mean" else values
 
 
 _CLASSES = {cls.__name__: cls for cls in (SparseCategoricalCrossentropy, CategoricalCrossentropy,

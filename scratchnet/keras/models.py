@@ -8,6 +8,7 @@ A model is an ``nn.Module``: ``model(x, training=False)`` returns a Tensor; ``va
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -18,7 +19,7 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers
+from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
@@ -49,6 +50,7 @@ class Model(Layer):
         self.compiled_metrics: list[metrics_module.Metric] = []
         self.stop_training = False
         self.history: callbacks_module.History | None = None
+        self.resume_epoch: int | None = None  # set by a callback's on_train_begin to resume there
 
     # ---- calling ----------------------------------------------------------------------------
     def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
@@ -90,6 +92,27 @@ class Model(Layer):
         with no_grad():
             self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
         self.train(mode)
+
+    def _built_shape(self, what: str) -> tuple[int | None, ...]:
+        if not self.built:
+            raise ValueError(f"model {self.name!r} has not been built yet, so it has no {what}: call it "
+                             "on data, build() it, or give its first layer input_shape=...")
+        return self.built_input_shape
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        """The shape of the model's input, batch axis ``None`` (Keras's ``model.input_shape``)."""
+        return self._built_shape("input_shape")
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...]:
+        """The shape of the model's output, batch axis ``None`` (Keras's ``model.output_shape``),
+        found by running the model once on zeros in inference mode."""
+        return self.compute_output_shape(self._built_shape("output_shape"))
+
+    @output_shape.setter
+    def output_shape(self, value: tuple[int | None, ...] | None) -> None:
+        """``Layer`` records the last computed shape here; a model always computes it afresh."""
 
     @property
     def layers(self) -> list[Layer]:
@@ -142,8 +165,9 @@ class Model(Layer):
         the layers that may add penalties looked up once here rather than on every batch."""
         penalty_layers = self._penalty_layers()
 
-        def loss_of(outputs: Tensor, targets: Any) -> Tensor:
-            loss = self.loss(targets, outputs)
+        def loss_of(outputs: Tensor, targets: Any, sample_weight: Any = None) -> Tensor:
+            loss = self.loss(targets, outputs) if sample_weight is None else \
+                self.loss(targets, outputs, sample_weight=sample_weight)
             for layer in penalty_layers:
                 for penalty in layer.losses:
                     loss = loss + penalty
@@ -171,19 +195,25 @@ class Model(Layer):
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list[callbacks_module.Callback] | None = None,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
-            initial_epoch: int = 0, steps_per_epoch: int | None = None) -> callbacks_module.History:
+            initial_epoch: int = 0, steps_per_epoch: int | None = None, class_weight: Any = None,
+            sample_weight: Any = None) -> callbacks_module.History:
         """Train for ``epochs`` epochs (Keras's semantics) and return the ``History``.
 
         ``validation_split`` takes the last fraction of the samples, before shuffling;
         ``validation_data`` is ``(x_val, y_val)`` or a data set. ``verbose``: 0 silent, 1 a live
         progress bar (one line per epoch when stdout is not a terminal), 2 one line per epoch.
         ``steps_per_epoch`` bounds an epoch (needed for a ``repeat()``-ed pipeline); the data is
-        read on from where the previous epoch stopped.
+        read on from where the previous epoch stopped. ``sample_weight`` (one weight per sample, or
+        a data set yielding ``(x, y, w)``) or ``class_weight`` (``{class: weight}``) weigh the
+        loss as Keras: Σᵢ wᵢ·lᵢ / N per batch (metrics stay unweighted, as Keras's ``metrics=``).
         """
         self._check_compiled()
+        sample_weights.check_class_weight(class_weight, sample_weight)
         if validation_split:
+            if sample_weight is not None:
+                (_, sample_weight), _ = data_adapter.split_validation(x, sample_weight, validation_split)
             (x, y), validation_data = data_adapter.split_validation(x, y, validation_split)
-        train_data = data_adapter.batches(x, y, batch_size, shuffle)
+        train_data = data_adapter.batches(x, y, batch_size, shuffle, sample_weight=sample_weight)
         if steps_per_epoch is not None:
             train_data = data_adapter.StepsPerEpoch(train_data, steps_per_epoch)
         val_data = None if validation_data is None else \
@@ -198,11 +228,12 @@ class Model(Layer):
             model=self, params={"verbose": verbose, "epochs": epochs, "steps": steps})
         self.history.params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         self.stop_training = False
+        self.resume_epoch = None
         callback_list.on_train_begin()
         logs: dict[str, Any] = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(initial_epoch if self.resume_epoch is None else self.resume_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(train_data, callback_list)
+            logs = self._train_epoch(train_data, callback_list, class_weight)
             if val_data is not None and not self.stop_training:
                 logs.update({f"val_{key}": value for key, value in self._evaluate_batches(val_data).items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -212,12 +243,23 @@ class Model(Layer):
         callback_list.on_train_end(logs)
         return self.history
 
-    def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList) -> dict[str, float]:
+    @staticmethod
+    def _unpack(batch: tuple[Any, ...], class_weight: dict[int, float] | None = None) -> tuple[Any, Any, Any]:
+        """``(x, y, sample weights or None)`` of a batch; ``class_weight`` gives the weights."""
+        x, y, *weights = batch
+        if class_weight is not None:
+            return x, y, sample_weights.class_sample_weights(y, class_weight)
+        return x, y, weights[0] if weights else None
+
+    def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList,
+                     class_weight: dict[int, float] | None = None) -> dict[str, float]:
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
-        for step, (x, y) in enumerate(data):
+        for step, batch in enumerate(data):
+            x, y, weights = self._unpack(batch, class_weight)
             callback_list.on_train_batch_begin(step)
-            loss, outputs = train_step(self._training_call, loss_of, self.optimizer, x, y)
+            loss, outputs = train_step(self._training_call, functools.partial(loss_of, sample_weight=weights),
+                                       self.optimizer, x, y)
             running.update(self._batch_logs(loss, outputs, y), len(x))
             callback_list.on_train_batch_end(step, running.result())
             if self.stop_training:
@@ -229,9 +271,10 @@ class Model(Layer):
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
         with no_grad():
-            for step, (x, y) in enumerate(data):
+            for step, batch in enumerate(data):
+                x, y, weights = self._unpack(batch)
                 outputs = self(x, training=False)
-                loss = float(loss_of(outputs, y).item())
+                loss = float(loss_of(outputs, y, weights).item())
                 running.update(self._batch_logs(loss, outputs, y), len(x))
                 if on_batch is not None:
                     on_batch(step + 1, running.result())
@@ -241,11 +284,12 @@ class Model(Layer):
         return running.result()
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: int | str = "auto", return_dict: bool = False) -> Any:
+                 verbose: int | str = "auto", sample_weight: Any = None, return_dict: bool = False) -> Any:
         """The loss and metrics over ``(x, y)``: ``[loss, *metrics]`` (a float without metrics),
-        or a dict with ``return_dict``. Regularization penalties are included in the loss."""
+        or a dict with ``return_dict``. Regularization penalties are included in the loss;
+        ``sample_weight`` weighs it as in ``fit``."""
         self._check_compiled()
-        data = data_adapter.batches(x, y, batch_size)
+        data = data_adapter.batches(x, y, batch_size, sample_weight=sample_weight)
         bar = Progbar(len(data), live=verbose in (1, "auto") and _is_terminal()) if verbose else None
         logs = self._evaluate_batches(data, None if bar is None else bar.update)
         if bar is not None:
@@ -301,14 +345,23 @@ class Model(Layer):
 
     # ---- saving -----------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
-        """Save architecture and weights to one file (``sn.save``); ``keras.models.load_model``
-        reads it back. The model must be built."""
+        """Save architecture and weights to one file; ``keras.models.load_model`` reads it back.
+        The format follows the name (``keras.saving``): ``.keras`` is Keras 3's archive (flat
+        Sequential models), a legacy ``.h5`` is refused, anything else is ``sn.save``'s format.
+        The model must be built."""
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
         if not self.built:
             raise ValueError("cannot save a model that has not been built; "
                              "call it on data or build() it first")
-        serialization.save(self, filepath)
+        kind = saving.format_of(filepath)
+        if kind == "h5":
+            raise ValueError(f"{os.fspath(filepath)} names a weights file: use model.save_weights(path), or "
+                             "a '.keras' / '.safetensors' name for the whole model")
+        if kind == "keras":
+            saving.keras_archive.write(self, filepath)
+        else:
+            serialization.save(self, filepath)
 
     def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model",  # noqa: A002
                verbose: bool | None = None, input_signature: Any = None, **kwargs: Any) -> None:
@@ -326,12 +379,20 @@ class Model(Layer):
             print(f"Saved artifact at '{os.fspath(filepath)}'.")
 
     def save_weights(self, filepath: str | os.PathLike[str]) -> None:
-        """Save the weights only (the state dict, by PyTorch-style names)."""
-        serialization.save(self.state_dict(), filepath)
+        """Save the weights only: ``*.weights.h5`` in Keras 3's layout (real Keras reads it), other
+        names as scratchnet's state dict (PyTorch-style names)."""
+        if saving.format_of(filepath, weights_only=True) == "h5":
+            saving.h5_weights.write(self, filepath)
+        else:
+            serialization.save(self.state_dict(), filepath)
 
     def load_weights(self, filepath: str | os.PathLike[str]) -> None:
-        """Load weights saved by ``save_weights`` into this (built) model."""
-        self.load_state_dict(serialization.load(filepath))
+        """Load weights saved by ``save_weights`` (or by real Keras 3 as ``*.weights.h5``) into
+        this (built) model."""
+        if saving.format_of(filepath, weights_only=True) == "h5":
+            saving.h5_weights.read(self, filepath)
+        else:
+            self.load_state_dict(serialization.load(filepath))
 
 
 def _is_terminal() -> bool:
@@ -446,8 +507,6 @@ def _trace_chain(inputs: Any, outputs: Any) -> list[Layer]:
 
 def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:  # noqa: A002
     """A model saved by ``model.save`` (architecture and weights; nothing from the file is executed).
-    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``."""
-    model = serialization.load(filepath)
-    if not isinstance(model, Model):
-        raise ValueError(f"{os.fspath(filepath)} does not hold a Keras model (found {type(model).__name__})")
-    return model
+    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``
+    (``keras.saving.load_model``: a ``.keras`` archive too)."""
+    return saving.load_model(filepath, compile=compile)

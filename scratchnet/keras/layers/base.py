@@ -207,8 +207,8 @@ class Layer(Module):
             sample = Tensor.wrap(xp.zeros((1, *input_shape[1:]), dtype=xp.float32))
             output = self(sample, training=False)
         self.train(mode)
-        self.output_shape = (None, *output.shape[1:])
-        return self.output_shape
+        self.output_shape = shape = (None, *output.shape[1:])
+        return shape
 
     # ---- weights ----------------------------------------------------------------------------
     @property
