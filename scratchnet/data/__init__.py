@@ -15,7 +15,14 @@ from scratchnet.data.dataloader import (
     default_collate,
     default_convert,
 )
-from scratchnet.data.dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from scratchnet.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from scratchnet.data.pipeline import AUTOTUNE, INFINITE, UNKNOWN, Pipeline
 from scratchnet.data.sampler import (
     BatchSampler,
@@ -35,8 +42,8 @@ from scratchnet.data.validation import (
 )
 from scratchnet.data.workers import WorkerInfo, get_worker_info
 
-__all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "DataLoader", "DataLoaderStateError",
-           "Dataset", "IterableDataset", "NonNumericDataError", "Pipeline", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-           "WorkerInfo", "check_finite", "check_labels", "check_not_empty", "check_numeric", "check_same_length",
-           "collate", "default_collate", "default_convert", "get_worker_info", "random_split", "transforms"]
+__all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "DataLoader",
+           "DataLoaderStateError", "Dataset", "IterableDataset", "NonNumericDataError", "Pipeline",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "WorkerInfo", "check_finite", "check_labels", "check_not_empty",
+           "check_numeric", "check_same_length", "collate", "default_collate", "default_convert", "get_worker_info", "random_split", "transforms"]

@@ -12,7 +12,13 @@ from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.data.dataset import IterableDataset
-from scratchnet.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, check_positive_int
+from scratchnet.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    check_positive_int,
+)
 from scratchnet.data.validation import check_finite
 from scratchnet.data.workers import WorkerPool
 
@@ -115,11 +121,11 @@ class DataLoader:
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Sampler | Any = None, batch_sampler: Sampler | Any = None, num_workers: int = 0,
-                 collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False, drop_last: bool = False,
-                 timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
+                 collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: Any = None, generator: xp.random.Generator | None = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False, seed: int | None = None,
-                 check_finite: bool = True) -> None:
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 seed: int | None = None, check_finite: bool = True) -> None:
         self.iterable = isinstance(dataset, IterableDataset)
         _check_options(self.iterable, batch_size, shuffle, sampler, batch_sampler, drop_last, generator, seed)
         self.num_workers, self.prefetch_factor, self.timeout = _check_workers(
@@ -157,7 +163,9 @@ class DataLoader:
         """Batches per epoch: ``ceil(n / batch_size)``, or ``floor`` with ``drop_last``."""
         if self.iterable:
             n = len(self.dataset)
-            return n if self._unbatched else (n // self.batch_size if self.drop_last else -(-n // self.batch_size))
+            if self._unbatched:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.sampler if self._unbatched else self.batch_sampler)
 
     # --- one epoch -------------------------------------------------------------------------------
@@ -272,8 +280,8 @@ class DataLoader:
         sampler_state = sampler.state_dict() if sampler is not None else None
         if self._epoch is None and sampler_state and "epoch_start" in sampler_state:
             sampler_state = {**sampler_state, "epoch_start": None}
-        return {"format": STATE_FORMAT, "version": 1, "epoch": None if self._epoch is None else dict(self._epoch),
-                "generator": generator, "sampler": sampler_state}
+        epoch = None if self._epoch is None else dict(self._epoch)
+        return {"format": STATE_FORMAT, "version": 1, "epoch": epoch, "generator": generator, "sampler": sampler_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from ``state_dict()``'s result: the next ``iter(loader)`` resumes that epoch after its
@@ -304,7 +312,8 @@ class DataLoader:
             keys = sorted(state) if isinstance(state, dict) else type(state).__name__
             raise fail(f"expected a dict with keys {sorted(expected)}, got {keys}")
         if state["format"] != STATE_FORMAT or state["version"] != 1:
-            raise fail(f"format {state['format']!r} version {state['version']!r} is not {STATE_FORMAT!r} version 1")
+            raise fail(f"format {state['format']!r} version {state['version']!r} "
+                       f"is not {STATE_FORMAT!r} version 1")
         if (state["generator"] is None) != (self.generator is None):
             raise fail("a loader with a generator (seed= or generator=) needs a state with one, and only it")
         if state["generator"] is not None:
@@ -320,7 +329,8 @@ class DataLoader:
         if epoch is None:
             return None
         if not isinstance(epoch, dict) or set(epoch) != {"base_seed", "batches_yielded"}:
-            raise fail(f"epoch must be None or a dict with keys 'base_seed' and 'batches_yielded', got {epoch!r:.80}")
+            raise fail("epoch must be None or a dict with keys 'base_seed' and 'batches_yielded', "
+                       f"got {epoch!r:.80}")
         seed, done = epoch["base_seed"], epoch["batches_yielded"]
         if not _is_int(seed) or not 0 <= seed < 2**63:
             raise fail(f"epoch base_seed must be an int in [0, 2**63), got {seed!r:.40}")
@@ -346,14 +356,17 @@ def _check_options(iterable: bool, batch_size: Any, shuffle: Any, sampler: Any, 
     if iterable:
         for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
             if value not in (None, False):
+                hint = " (shuffle the pipeline itself)" if name == "shuffle" else ""
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
-                                 f"but got {name}={value!r}" + (" (shuffle the pipeline itself)" if name == "shuffle" else ""))
+                                 f"but got {name}={value!r}{hint}")
     if sampler is not None and shuffle:
         raise ValueError("sampler option is mutually exclusive with shuffle")
     if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
-        raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+        raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                         "and drop_last")
     if batch_size is None and drop_last:
-        raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive "
+                         "with drop_last")
     if batch_size is not None:
         check_positive_int(batch_size, "batch_size")
     if seed is not None and generator is not None:
@@ -366,12 +379,14 @@ def _check_workers(num_workers: Any, prefetch_factor: Any, persistent_workers: b
                    timeout: Any) -> tuple[int, int, float]:
     """``(num_workers, prefetch_factor, timeout)`` after PyTorch's checks, with its messages."""
     if not _is_int(num_workers) or num_workers < 0:
-        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        raise ValueError("num_workers option should be non-negative; "
+                         "use num_workers=0 to disable multiprocessing.")
     if not isinstance(timeout, numbers.Real) or timeout < 0:
         raise ValueError("timeout option should be non-negative")
     if num_workers == 0 and prefetch_factor is not None:
         raise ValueError("prefetch_factor option could only be specified in multiprocessing."
-                         "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+                         "let num_workers > 0 to enable multiprocessing, "
+                         "otherwise set prefetch_factor to None.")
     if prefetch_factor is not None:
         check_positive_int(prefetch_factor, "prefetch_factor")
     if persistent_workers and num_workers == 0:

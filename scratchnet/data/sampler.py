@@ -82,7 +82,8 @@ class _RandomEpochs(Sampler):
     def __init__(self, data_source: Sized | None, generator: xp.random.Generator | None) -> None:
         super().__init__(data_source)
         if generator is not None and not isinstance(generator, xp.random.Generator):
-            raise TypeError(f"generator should be an sn.Generator (or numpy Generator), got {type(generator).__name__}")
+            raise TypeError("generator should be an sn.Generator (or numpy Generator), "
+                            f"got {type(generator).__name__}")
         self.generator = generator
         self._epoch_start: dict[str, Any] | None = None
         self._replay: dict[str, Any] | None = None
@@ -124,10 +125,12 @@ class _RandomEpochs(Sampler):
         self._replay = start
 
 
-def check_sampler_state(state: Any, has_generator: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """``(epoch_start, generator)`` of a random sampler's state, checked (``ValueError`` naming the problem)."""
+def check_sampler_state(state: Any, has_generator: bool) -> tuple[dict | None, dict | None]:
+    """``(epoch_start, generator)`` of a random sampler's state, checked (``ValueError`` naming the
+    problem)."""
     if not isinstance(state, dict) or set(state) != {"epoch_start", "generator"}:
-        raise ValueError(f"sampler state must be a dict with keys 'epoch_start' and 'generator', got {state!r:.80}")
+        raise ValueError("sampler state must be a dict with keys 'epoch_start' and 'generator', "
+                         f"got {state!r:.80}")
     start, now = state["epoch_start"], state["generator"]
     if (now is not None) != has_generator:
         raise ValueError("sampler state: 'generator' must be given exactly when the sampler has a generator")
@@ -136,11 +139,13 @@ def check_sampler_state(state: Any, has_generator: bool) -> tuple[dict[str, Any]
     if start is None:
         return None, now
     if not isinstance(start, dict) or len(start) != 1 or not {"seed", "generator"} & set(start):
-        raise ValueError(f"sampler state: 'epoch_start' must be {{'seed': int}} or {{'generator': state}}, got {start!r:.80}")
+        raise ValueError("sampler state: 'epoch_start' must be {'seed': int} or {'generator': state}, "
+                         f"got {start!r:.80}")
     if "seed" in start:
         seed = start["seed"]
         if has_generator or not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
-            raise ValueError(f"sampler state: bad epoch seed {seed!r} (a non-negative 63-bit int, without a generator)")
+            raise ValueError(f"sampler state: bad epoch seed {seed!r} "
+                             "(a non-negative 63-bit int, without a generator)")
     elif not has_generator:
         raise ValueError("sampler state: an epoch of a generator, but the sampler has no generator")
     else:
@@ -181,7 +186,8 @@ class RandomSampler(_RandomEpochs):
 class SubsetRandomSampler(_RandomEpochs):
     """The given ``indices`` in a random order, a new one each epoch (PyTorch)."""
 
-    def __init__(self, indices: Sequence[int] | xp.ndarray, generator: xp.random.Generator | None = None) -> None:
+    def __init__(self, indices: Sequence[int] | xp.ndarray,
+                 generator: xp.random.Generator | None = None) -> None:
         super().__init__(None, generator)
         self.indices = xp.asarray(indices, dtype=xp.intp).reshape(-1)
 

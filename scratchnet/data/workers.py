@@ -161,7 +161,8 @@ class WorkerPool:
                 waited += POLL_SECONDS
                 self._check_alive(worker, waited)
         if isinstance(result, _Failure):
-            result.error.add_note(f"(raised in DataLoader worker process {worker}; its traceback:)\n{result.text}")
+            note = f"(raised in DataLoader worker process {worker}; its traceback:)\n{result.text}"
+            result.error.add_note(note)
             raise result.error
         return result
 

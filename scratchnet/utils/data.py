@@ -24,7 +24,7 @@ from scratchnet.data import (
     random_split,
 )
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "DataLoaderStateError", "Dataset", "IterableDataset",
-           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "DataLoaderStateError", "Dataset",
+           "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert", "get_worker_info",
            "random_split"]
