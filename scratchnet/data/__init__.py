@@ -46,4 +46,5 @@ __all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "
            "DataLoaderStateError", "Dataset", "IterableDataset", "NonNumericDataError", "Pipeline",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "WorkerInfo", "check_finite", "check_labels", "check_not_empty",
-           "check_numeric", "check_same_length", "collate", "default_collate", "default_convert", "get_worker_info", "random_split", "transforms"]
+           "check_numeric", "check_same_length", "collate", "default_collate", "default_convert",
+           "get_worker_info", "random_split", "transforms"]

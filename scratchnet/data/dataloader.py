@@ -122,8 +122,9 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Sampler | Any = None, batch_sampler: Sampler | Any = None, num_workers: int = 0,
                  collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
-                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context: Any = None, generator: xp.random.Generator | None = None, *,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None, multiprocessing_context: Any = None,
+                 generator: xp.random.Generator | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  seed: int | None = None, check_finite: bool = True) -> None:
         self.iterable = isinstance(dataset, IterableDataset)
@@ -281,7 +282,8 @@ class DataLoader:
         if self._epoch is None and sampler_state and "epoch_start" in sampler_state:
             sampler_state = {**sampler_state, "epoch_start": None}
         epoch = None if self._epoch is None else dict(self._epoch)
-        return {"format": STATE_FORMAT, "version": 1, "epoch": epoch, "generator": generator, "sampler": sampler_state}
+        return {"format": STATE_FORMAT, "version": 1, "epoch": epoch, "generator": generator,
+                "sampler": sampler_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from ``state_dict()``'s result: the next ``iter(loader)`` resumes that epoch after its
