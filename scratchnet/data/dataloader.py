@@ -216,13 +216,15 @@ class DataLoader:
         keys, checked = itertools.tee(keys)
         pool = self._workers(work=self._fetch)
         batches = map(self._fetch, keys) if pool is None else pool.map(keys)
+        completed = False
         try:
             for key, batch in zip(checked, batches):
                 if self.check_finite:
                     _check_batch_finite(batch, xp.atleast_1d(xp.asarray(key)))
                 yield batch
+            completed = True
         finally:
-            self._release(pool)
+            self._release(pool, keep=completed and self.persistent_workers)
 
     def _stream_batches(self) -> Iterator[Any]:
         samples = iter(self.dataset)
@@ -243,7 +245,7 @@ class DataLoader:
                     _check_batch_finite(batch, None)
                 yield batch
         finally:
-            self._release(pool)
+            self._release(pool, keep=False)
 
     def _workers(self, **job: Callable) -> WorkerPool | None:
         if self.num_workers == 0:
@@ -254,8 +256,9 @@ class DataLoader:
                                     timeout=self.timeout, context=self.multiprocessing_context)
         return self._pool
 
-    def _release(self, pool: WorkerPool | None) -> None:
-        if pool is not None and not (self.persistent_workers and not self.iterable and self._epoch is None):
+    def _release(self, pool: WorkerPool | None, keep: bool) -> None:
+        """Close the workers unless ``keep`` (persistent map workers after a whole epoch)."""
+        if pool is not None and not keep:
             pool.close()
             self._pool = None
 
@@ -389,8 +392,8 @@ def _check_workers(num_workers: Any, prefetch_factor: Any, persistent_workers: b
         raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                          "let num_workers > 0 to enable multiprocessing, "
                          "otherwise set prefetch_factor to None.")
-    if prefetch_factor is not None:
-        check_positive_int(prefetch_factor, "prefetch_factor")
+    if prefetch_factor is not None and (not _is_int(prefetch_factor) or prefetch_factor < 0):
+        raise ValueError("prefetch_factor option should be non-negative")
     if persistent_workers and num_workers == 0:
         raise ValueError("persistent_workers option needs num_workers > 0")
     return int(num_workers), 2 if prefetch_factor is None else int(prefetch_factor), float(timeout)

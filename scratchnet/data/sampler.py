@@ -26,10 +26,10 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def check_bool(value: Any, name: str) -> bool:
-    """``value`` if it is a bool, or PyTorch's ``ValueError`` "<name> should be a boolean value"."""
+def check_bool(value: Any, name: str, error: type[Exception] = ValueError) -> bool:
+    """``value`` if it is a bool, or PyTorch's ``error`` "<name> should be a boolean value"."""
     if not isinstance(value, bool):
-        raise ValueError(f"{name} should be a boolean value, but got {name}={value!r}")
+        raise error(f"{name} should be a boolean value, but got {name}={value!r}")
     return value
 
 
@@ -164,7 +164,7 @@ class RandomSampler(_RandomEpochs):
     def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
                  generator: xp.random.Generator | None = None) -> None:
         super().__init__(data_source, generator)
-        self.replacement = check_bool(replacement, "replacement")
+        self.replacement = check_bool(replacement, "replacement", TypeError)
         self._num_samples = num_samples
         check_positive_int(self.num_samples, "num_samples")
 
