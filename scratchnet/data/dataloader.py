@@ -182,13 +182,15 @@ class DataLoader:
             batches.close()
 
     def _begin_epoch(self) -> int:
-        """Draw (or, resuming, replay) the epoch's base seed; the number of batches to skip."""
+        """Draw the epoch's base seed (resuming: draw it again from the restored generator, or take the
+        saved one: the global generator is the caller's to restore); the number of batches to skip."""
         resume, self._resume = self._resume, None
         if self.generator is not None:
             self._epoch_generator = backend.bit_generator_state(self.generator)
-        base_seed = int((self.generator or backend.generator()).integers(2**63))
         if resume is not None and self.generator is None:
             base_seed = resume["base_seed"]
+        else:
+            base_seed = int((self.generator or backend.generator()).integers(2**63))
         self._epoch = {"base_seed": base_seed, "batches_yielded": 0}
         return 0 if resume is None else resume["batches_yielded"]
 
