@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import scratchnet as sn
 from scratchnet import data
 
 EPOCHS = 3
+ROOT = Path(__file__).resolve().parents[1]
 
 RUN = textwrap.dedent('''
     import json, sys
@@ -34,7 +36,8 @@ RUN = textwrap.dedent('''
             options.update(shuffle=True)
         elif mode == "weighted":
             weights = np.linspace(0.1, 1.0, 50)
-            options.update(sampler=data.WeightedRandomSampler(weights, 40, generator=sn.Generator().manual_seed(4)))
+            generator = sn.Generator().manual_seed(4)
+            options.update(sampler=data.WeightedRandomSampler(weights, 40, generator=generator))
         elif mode == "workers":
             options.update(shuffle=True, seed=11, num_workers=2)
         elif mode == "subset":
@@ -77,7 +80,7 @@ def run(tmp_path_factory):
 def _resumed(path, mode, state, tmp_path):
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps(state))  # the state survives JSON: plain values only
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, str(path), mode, str(state_file), str(EPOCHS)],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
