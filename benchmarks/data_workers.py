@@ -70,7 +70,8 @@ def workloads(dataset: Any, workers: int) -> dict[str, Callable[[], int]]:
     persistent = data.DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=workers,
                                  persistent_workers=True)
     return {"0 workers": lambda: epoch(plain), f"{workers} processes": lambda: epoch(processes),
-            f"{workers} persistent": lambda: epoch(persistent), f"{workers} threads": threaded_epoch(dataset, workers)}
+            f"{workers} persistent": lambda: epoch(persistent),
+            f"{workers} threads": threaded_epoch(dataset, workers)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
