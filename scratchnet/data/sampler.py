@@ -52,7 +52,9 @@ class Sampler:
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()``'s result (nothing to restore for a deterministic sampler)."""
+        """Restore ``state_dict()``'s result: a deterministic sampler accepts only its empty state."""
+        if state != {}:
+            raise ValueError(f"{type(self).__name__} has no state to restore, got {state!r:.80}")
 
 
 class SequentialSampler(Sampler):
