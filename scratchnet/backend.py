@@ -102,6 +102,16 @@ class Generator(np.random.Generator):
         self.bit_generator.state = checked_pcg64_state(state)
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restored_generator, (self.get_state(), self._initial_seed, self.device)
+
+
+def _restored_generator(state: dict[str, Any], initial_seed: int, device: Any) -> Generator:
+    """A ``Generator`` rebuilt from what ``Generator.__reduce__`` kept (pickling, deep copies)."""
+    generator = Generator(device).set_state(state)
+    generator._initial_seed = initial_seed
+    return generator
+
 
 def checked_pcg64_state(state: Any) -> dict[str, Any]:
     """``state`` after checking that it is a PCG64 state dict (``ValueError`` naming what is wrong)."""

@@ -2,6 +2,7 @@
 arguments and its worker processes, checked against PyTorch's behaviour and messages."""
 
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -133,6 +134,8 @@ def test_generator_api():
     second = g.permutation(10)
     np.testing.assert_array_equal(g.set_state(state).permutation(10), second)
     np.testing.assert_array_equal(sn.Generator().manual_seed(42).permutation(10), first)
+    copied = pickle.loads(pickle.dumps(g))  # what a spawned worker receives
+    assert type(copied) is sn.Generator and copied.initial_seed() == 42 and copied.random() == g.random()
     assert isinstance(g.seed(), int) and g.seed() != g.seed()
     with pytest.raises(ValueError, match="PCG64"):
         g.set_state({"bit_generator": "PCG64", "state": {"state": -1, "inc": 1},

@@ -277,6 +277,8 @@ class DataLoader:
         epoch's start (between epochs: now), ``None`` without a generator; ``sampler``: the index
         sampler's own ``state_dict()`` (``None`` when it has none). With the global generator, the
         global state is the caller's to save (``sn.get_rng_state``), as for a whole training run.
+        An ``IterableDataset`` is resumed by reading its stream again and skipping the batches
+        already yielded, which repeats them only if the stream is the same each time.
         """
         generator = None
         if self.generator is not None:
