@@ -301,3 +301,12 @@ def test_persistent_workers_are_reused_across_epochs():
     assert set(first) == set(second) and len(set(first)) == 2 and os.getpid() not in first
     fresh = ud.DataLoader(Pids(), batch_size=1, num_workers=2)
     assert set(b.item() for b in fresh).isdisjoint(b.item() for b in fresh)
+
+
+def test_spawned_workers_give_the_same_batches():
+    """Where fork is not used (macOS, Windows, or asked for), the loader and data set are pickled."""
+    dataset = ud.TensorDataset(np.arange(40, dtype=np.float32), np.arange(40))
+    spawned = ud.DataLoader(dataset, batch_size=6, shuffle=True, num_workers=2,
+                            multiprocessing_context="spawn", generator=sn.Generator().manual_seed(1))
+    plain = ud.DataLoader(dataset, batch_size=6, shuffle=True, generator=sn.Generator().manual_seed(1))
+    assert [b[1].numpy().tolist() for b in spawned] == [b[1].numpy().tolist() for b in plain]
