@@ -100,6 +100,21 @@ def test_resumed_in_a_new_process_is_bitwise_the_uninterrupted_run(run, tmp_path
     assert first + _resumed(path, mode, state, tmp_path) == full
 
 
+def test_resumed_twice_and_checkpointed_before_the_first_batch(run):
+    _, module = run
+    full, _ = module["batches"](module["make_loader"]("seed"), EPOCHS)
+    first, state = module["batches"](module["make_loader"]("seed"), EPOCHS, (0, 4))
+    resumed = module["make_loader"]("seed")
+    resumed.load_state_dict(state["loader"])
+    assert resumed.state_dict() == state["loader"]  # not begun yet: the state it was given
+    second, state2 = module["batches"](resumed, EPOCHS, (0, 2))  # 3 more batches of epoch 0
+    assert state2["loader"]["epoch"]["batches_yielded"] == 5 + 3
+    again = module["make_loader"]("seed")
+    again.load_state_dict(state2["loader"])
+    rest, _ = module["batches"](again, EPOCHS)  # the rest of epoch 0, then epochs 1 and 2
+    assert first + second + rest == full
+
+
 def test_fresh_loader_state_and_resume_at_start():
     loader = data.DataLoader(data.TensorDataset(np.arange(20)), batch_size=3, shuffle=True, seed=1)
     state = loader.state_dict()

@@ -3,6 +3,7 @@ request, with a state that resumes an interrupted epoch (as torchdata's stateful
 
 from __future__ import annotations
 
+import copy
 import itertools
 import numbers
 from collections.abc import Callable, Iterator
@@ -155,6 +156,7 @@ class DataLoader:
         self._epoch: dict[str, int] | None = None  # {"base_seed", "batches_yielded"} while one runs
         self._epoch_generator: dict[str, Any] | None = None  # the generator's state when it began
         self._resume: dict[str, int] | None = None
+        self._loaded: dict[str, Any] | None = None  # a loaded state, until its epoch begins
 
     @property
     def _unbatched(self) -> bool:
@@ -184,15 +186,16 @@ class DataLoader:
     def _begin_epoch(self) -> int:
         """Draw the epoch's base seed (resuming: draw it again from the restored generator, or take the
         saved one: the global generator is the caller's to restore); the number of batches to skip."""
-        resume, self._resume = self._resume, None
+        resume, self._resume, self._loaded = self._resume, None, None
         if self.generator is not None:
             self._epoch_generator = backend.bit_generator_state(self.generator)
         if resume is not None and self.generator is None:
             base_seed = resume["base_seed"]
         else:
             base_seed = int((self.generator or backend.generator()).integers(2**63))
-        self._epoch = {"base_seed": base_seed, "batches_yielded": 0}
-        return 0 if resume is None else resume["batches_yielded"]
+        skip = 0 if resume is None else resume["batches_yielded"]
+        self._epoch = {"base_seed": base_seed, "batches_yielded": skip}
+        return skip
 
     def _keys(self) -> Iterator[Any]:
         if self._unbatched:
@@ -280,6 +283,8 @@ class DataLoader:
         An ``IterableDataset`` is resumed by reading its stream again and skipping the batches
         already yielded, which repeats them only if the stream is the same each time.
         """
+        if self._loaded is not None:  # loaded and not yet begun: still that state
+            return copy.deepcopy(self._loaded)
         generator = None
         if self.generator is not None:
             generator = (self._epoch_generator if self._epoch is not None
@@ -306,6 +311,7 @@ class DataLoader:
         if self.generator is not None:
             self.generator.bit_generator.state = state["generator"]
         self._resume = epoch
+        self._loaded = copy.deepcopy(state)
         self._epoch = None
 
     def _index_sampler(self) -> Any:
