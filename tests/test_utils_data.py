@@ -310,3 +310,25 @@ def test_spawned_workers_give_the_same_batches():
                             multiprocessing_context="spawn", generator=sn.Generator().manual_seed(1))
     plain = ud.DataLoader(dataset, batch_size=6, shuffle=True, generator=sn.Generator().manual_seed(1))
     assert [b[1].numpy().tolist() for b in spawned] == [b[1].numpy().tolist() for b in plain]
+
+
+class Stalling(ud.Dataset):
+    """Sample 1 takes long (in a worker); sample 2 kills its worker process."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 1:
+            __import__("time").sleep(2.5)
+        if i == 2 and ud.get_worker_info() is not None:
+            os._exit(3)
+        return i
+
+
+def test_worker_timeout_and_death_raise_as_torch():
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 1.0 seconds"):
+        list(ud.DataLoader(Stalling(), batch_size=1, num_workers=1, timeout=1, sampler=[1]))
+    died = r"DataLoader worker \(pid \d+\) exited unexpectedly with exit code 3"
+    with pytest.raises(RuntimeError, match=died):
+        list(ud.DataLoader(Stalling(), batch_size=1, num_workers=1, sampler=[2]))
