@@ -167,6 +167,9 @@ def test_concat_dataset_as_torch():
     np.testing.assert_array_equal(np.asarray(batch[0]), [theirs[int(i)][0].item() for i in order])
     loader = ud.DataLoader(ours, batch_size=5, shuffle=True, seed=0)
     assert sorted(np.concatenate([b[0].numpy() for b in loader]).tolist()) == np.concatenate(parts).tolist()
+    mixed = ud.ConcatDataset([Samples(), ud.TensorDataset(np.full((3, 2), 9.0, np.float32), np.arange(6, 9))])
+    x, label = ud.DataLoader(mixed, batch_size=9, shuffle=True, seed=1).__iter__().__next__()
+    np.testing.assert_array_equal(x.numpy()[:, 0], np.where(label.numpy() < 6, label.numpy(), 9))
     with pytest.raises(ValueError, match="empty"):
         ud.ConcatDataset([])
     with pytest.raises(IndexError):

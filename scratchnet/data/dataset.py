@@ -155,13 +155,15 @@ class ConcatDataset(Dataset):
         part, inner = self._locate(xp.asarray(indices, dtype=xp.intp))
         if (part == part[0]).all():
             return _gather(self.datasets[int(part[0])], inner)
-        order = xp.argsort(part, kind="stable")
         pieces = [_gather(self.datasets[k], inner[part == k]) for k in xp.unique(part).tolist()]
-        merged = _concatenate(pieces)
-        if merged is None:
+        positions = xp.argsort(xp.argsort(part, kind="stable"))  # where each request sits in the pieces
+        if all(isinstance(piece, list) for piece in pieces):
             samples = [sample for piece in pieces for sample in piece]
-            return [samples[i] for i in xp.argsort(order)]
-        return _take(merged, xp.argsort(order))
+            return [samples[i] for i in positions]
+        merged = _concatenate(pieces)
+        if merged is None:  # batches of another shape (e.g. dicts): sample by sample
+            return [self.datasets[k][i] for k, i in zip(part.tolist(), inner.tolist())]
+        return _take(merged, positions)
 
 
 def _gather(dataset: Any, indices: xp.ndarray) -> Any:
