@@ -6,8 +6,9 @@ Each worker is a process with its own task queue and result queue. Batch ``i`` g
 the global generator (and Python's ``random``) with ``base_seed + worker_id``, then calls
 ``worker_init_fn(worker_id)``; ``get_worker_info()`` tells the code running in it who it is.
 
-Processes, not threads: a per-sample transform is Python code holding the GIL, so threads do not
-run it in parallel (see ``benchmarks/data_workers.py``), and each process has its own generator.
+Processes, not threads, as PyTorch: a per-sample transform is mostly Python code holding the GIL,
+which threads run only partly in parallel (``benchmarks/data_workers.py`` compares them), and each
+process has its own global generator to seed.
 On Linux workers are forked (the data set is not copied or pickled); elsewhere, or with
 ``multiprocessing_context="spawn"``, the data set must be picklable.
 """
