@@ -218,14 +218,13 @@ class DataLoader:
         keys = self._keys()
         for _ in itertools.islice(keys, skip):
             pass
-        keys, checked = itertools.tee(keys)
         pool = self._workers(work=self._fetch)
-        batches = map(self._fetch, keys) if pool is None else pool.map(keys)
+        pairs = ((key, self._fetch(key)) for key in keys) if pool is None else pool.map(keys)
         completed = False
         try:
-            for key, batch in zip(checked, batches):
+            for key, batch in pairs:
                 if self.check_finite:
-                    _check_batch_finite(batch, xp.atleast_1d(xp.asarray(key)))
+                    _check_batch_finite(batch, key if isinstance(key, xp.ndarray) else xp.asarray([key]))
                 yield batch
             completed = True
         finally:

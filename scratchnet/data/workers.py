@@ -15,6 +15,7 @@ On Linux workers are forked (the data set is not copied or pickled); elsewhere, 
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import queue
 import random
@@ -115,6 +116,7 @@ class WorkerPool:
                  prefetch_factor: int = 2, timeout: float = 0, context: Any = None) -> None:
         context = _context(context)
         self.streaming = stream is not None
+        self._received = 0  # results taken so far: the next comes from worker _received % n
         self.timeout = timeout
         self.prefetch_factor = prefetch_factor
         self.tasks = [context.Queue() for _ in range(num_workers)]
@@ -128,18 +130,21 @@ class WorkerPool:
         for process in self.processes:
             process.start()
 
-    def map(self, tasks: Iterator[Any]) -> Iterator[Any]:
-        """The results of ``work(task)`` for each task, in order, computed by the workers."""
-        n, sent, received = len(self.processes), 0, 0
+    def map(self, tasks: Iterator[Any]) -> Iterator[tuple[Any, Any]]:
+        """``(task, work(task))`` for each task, in order, computed by the workers."""
+        n, pending = len(self.processes), collections.deque()
         for task in tasks:
-            self.tasks[sent % n].put(task)
-            sent += 1
-            if sent - received >= n * self.prefetch_factor:
-                yield self._get(received % n)
-                received += 1
-        while received < sent:
-            yield self._get(received % n)
-            received += 1
+            self.tasks[(len(pending) + self._received) % n].put(task)
+            pending.append(task)
+            if len(pending) >= n * self.prefetch_factor:
+                yield self._next(pending)
+        while pending:
+            yield self._next(pending)
+
+    def _next(self, pending: collections.deque) -> tuple[Any, Any]:
+        result = self._get(self._received % len(self.processes))
+        self._received += 1
+        return pending.popleft(), result
 
     def stream(self) -> Iterator[Any]:
         """The workers' batches, one from each in turn (worker 0, 1, ..., 0, ...) until all are done."""
