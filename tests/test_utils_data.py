@@ -335,3 +335,16 @@ def test_worker_timeout_and_death_raise_as_torch():
     died = r"DataLoader worker \(pid \d+\) exited unexpectedly with exit code 3"
     with pytest.raises(RuntimeError, match=died):
         list(ud.DataLoader(Stalling(), batch_size=1, num_workers=1, sampler=[2]))
+
+
+def test_default_collate_as_torch():
+    samples = [{"a": np.full(2, i, np.float32), "n": i, "f": i + 0.5, "s": f"name{i}", "t": (i, 2.0 * i),
+                "b": i % 2 == 0} for i in range(3)]
+    ours, theirs = ud.default_collate(samples), tud.default_collate(samples)
+    assert set(ours) == set(theirs) and ours["s"] == theirs["s"] == ["name0", "name1", "name2"]
+    for key in ("a", "n", "b"):
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+        assert ours[key].dtype == theirs[key].numpy().dtype
+    np.testing.assert_array_equal(ours["f"].numpy(), theirs["f"].numpy())  # float32 here, float64 in torch
+    for ours_part, theirs_part in zip(ours["t"], theirs["t"]):
+        np.testing.assert_array_equal(ours_part.numpy(), theirs_part.numpy())

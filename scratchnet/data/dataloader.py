@@ -33,8 +33,8 @@ def collate(samples: Any) -> Any:
     A list of samples is stacked along a new first axis: tuples and lists component-wise, dicts
     key-wise, arrays, Tensors and numbers with one ``stack``. A batch that is already collated (what
     ``__getitems__`` of an array-backed data set returns: an array, a Tensor, or a tuple/dict of
-    them) only has its arrays wrapped as Tensors. Python floats become float32 (the default float),
-    Python ints int64; arrays keep their dtype.
+    them) only has its arrays wrapped as Tensors. Python floats become float32 (the default float;
+    PyTorch gives float64), Python ints int64; arrays keep their dtype; strings stay a list.
     """
     if isinstance(samples, list):
         return _stack_samples(samples)
@@ -69,6 +69,8 @@ def _stack_samples(samples: list[Any]) -> Any:
         return tuple(_stack_samples([sample[k] for sample in samples]) for k in range(len(first)))
     if isinstance(first, dict):
         return {key: _stack_samples([sample[key] for sample in samples]) for key in first}
+    if isinstance(first, (str, bytes)):
+        return list(samples)
     if isinstance(first, float):
         return Tensor.wrap(xp.asarray(samples, dtype=backend.DEFAULT_FLOAT))
     if isinstance(first, (bool, int)):
