@@ -250,6 +250,14 @@ def test_workers_run_in_other_processes_seeded_as_torch():
         assert draw == np.float32(expected)
 
 
+def test_pin_memory_and_prefetch_factor_are_accepted():
+    dataset = ud.TensorDataset(np.arange(10))
+    expected = [b[0].numpy().tolist() for b in ud.DataLoader(dataset, batch_size=3)]
+    pinned = ud.DataLoader(dataset, batch_size=3, pin_memory=True, num_workers=1, prefetch_factor=1)
+    assert pinned.pin_memory and pinned.prefetch_factor == 1
+    assert [b[0].numpy().tolist() for b in pinned] == expected
+
+
 def test_worker_init_fn_and_get_worker_info_in_workers(tmp_path):
     def init(worker_id):
         info = ud.get_worker_info()
