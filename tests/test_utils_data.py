@@ -208,7 +208,8 @@ class Augmented(ud.Dataset):
 
     def __getitem__(self, i):
         info = ud.get_worker_info()
-        return i, -1 if info is None else info.id, float(sn.backend.generator().random())
+        return (i, -1 if info is None else info.id, float(sn.backend.generator().random()),
+                float(np.random.random()))
 
 
 def _labels(loader, epochs=2):
@@ -248,6 +249,8 @@ def test_workers_run_in_other_processes_seeded_as_torch():
     for worker, draw in first_draw.items():  # global generator seeded with base_seed + worker id
         expected = np.random.Generator(np.random.PCG64(base_seed + worker)).random()
         assert draw == np.float32(expected)
+        legacy = np.random.RandomState((base_seed + worker) % 2**32).random()
+        assert batches[worker][3].numpy()[0] == np.float32(legacy)
 
 
 def test_pin_memory_and_prefetch_factor_are_accepted():

@@ -3,7 +3,8 @@
 Each worker is a process with its own task queue and result queue. Batch ``i`` goes to worker
 ``i % n`` and is read back from that worker's queue, so batches arrive in the order of
 ``num_workers=0``; at most ``prefetch_factor`` batches per worker are in flight. A worker seeds
-the global generator (and Python's ``random``) with ``base_seed + worker_id``, then calls
+the global generator, Python's ``random`` and NumPy's legacy ``np.random`` with
+``base_seed + worker_id`` (the last modulo 2**32), then calls
 ``worker_init_fn(worker_id)``; ``get_worker_info()`` tells the code running in it who it is.
 
 Processes, not threads, as PyTorch: a per-sample transform is mostly Python code holding the GIL,
@@ -70,6 +71,7 @@ def _start(info: WorkerInfo, worker_init_fn: Callable[[int], None] | None) -> No
     _worker_info = info
     backend.manual_seed(info.seed % 2**63)
     random.seed(info.seed)
+    backend.xp.random.seed(info.seed % 2**32)  # NumPy's legacy global state: no twin workers
     if worker_init_fn is not None:
         worker_init_fn(info.id)
 
