@@ -19,6 +19,11 @@ def test_utils_data_is_scratchnet_data():
     for name in ud.__all__:
         assert getattr(ud, name) is getattr(data, name), name
     assert sn.utils.data is ud
+    for module in ("dataset", "sampler", "dataloader"):  # torch.utils.data's submodules
+        theirs = __import__(f"torch.utils.data.{module}", fromlist=["_"])
+        ours = __import__(f"scratchnet.utils.data.{module}", fromlist=["_"])
+        for name in ours.__all__:
+            assert getattr(ours, name) is getattr(data, name) and hasattr(theirs, name), (module, name)
     for name in ("Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
                  "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
                  "WeightedRandomSampler", "BatchSampler", "default_collate", "get_worker_info"):

@@ -1,5 +1,8 @@
 """``torch.utils.data`` under its PyTorch name: the very objects of ``scratchnet.data`` (not copies).
 
+The submodules ``dataset``, ``sampler`` and ``dataloader`` hold the same names as PyTorch's
+(``from scratchnet.utils.data.sampler import SubsetRandomSampler``).
+
 >>> from scratchnet.utils.data import DataLoader, TensorDataset, random_split
 """
 
