@@ -11,7 +11,7 @@ from scratchnet.autograd.config import detect_anomaly, enable_grad, is_grad_enab
 from scratchnet.autograd.function import ArrayFunction, Function
 from scratchnet.autograd.tape import GradientTape
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.backend import get_rng_state, manual_seed, set_rng_state
+from scratchnet.backend import Generator, get_rng_state, manual_seed, set_rng_state
 from scratchnet.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from scratchnet.ops.comparison import (
                                        argmax,

@@ -41,7 +41,12 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 def get_rng_state() -> dict[str, Any]:
     """The generator's state as a JSON-serialisable dict (save it in a checkpoint)."""
-    state = _generator.bit_generator.state
+    return bit_generator_state(_generator)
+
+
+def bit_generator_state(rng: np.random.Generator) -> dict[str, Any]:
+    """The PCG64 state of ``rng`` as a JSON-serialisable dict (plain ints and strings)."""
+    state = rng.bit_generator.state
     return {
         "bit_generator": state["bit_generator"],
         "state": {key: int(value) for key, value in state["state"].items()},
@@ -55,6 +60,69 @@ def set_rng_state(state: dict[str, Any]) -> None:
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
         raise ValueError("set_rng_state expects a dict returned by sn.get_rng_state()")
     _generator.bit_generator.state = state
+
+
+class Generator(np.random.Generator):
+    """A random generator object, as ``torch.Generator``: a NumPy PCG64 ``Generator`` with PyTorch's
+    ``manual_seed`` / ``seed`` / ``initial_seed`` / ``get_state`` / ``set_state``.
+
+    Pass it as ``generator=`` to ``random_split``, the samplers and ``DataLoader`` to draw from it
+    instead of the global generator. Being a ``numpy.random.Generator``, it also has every NumPy draw.
+
+    >>> train, val = random_split(dataset, [0.8, 0.2], generator=sn.Generator().manual_seed(42))
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        super().__init__(np.random.PCG64(0))
+        self.device = device
+        self._initial_seed = 0
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed in place with ``seed`` and return ``self`` (as PyTorch)."""
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
+        self.bit_generator.state = np.random.PCG64(int(seed)).state
+        self._initial_seed = int(seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh OS entropy and return the new seed (a non-negative 63-bit int)."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy) & (2**63 - 1)).initial_seed()
+
+    def initial_seed(self) -> int:
+        """The seed last given to ``manual_seed`` (0 for a new generator, as PyTorch's default)."""
+        return self._initial_seed
+
+    def get_state(self) -> dict[str, Any]:
+        """The state as a JSON-serialisable dict (restore it with ``set_state``)."""
+        return bit_generator_state(self)
+
+    def set_state(self, state: dict[str, Any]) -> Generator:
+        """Restore a state returned by ``get_state``; raises ``ValueError`` for anything else."""
+        self.bit_generator.state = checked_pcg64_state(state)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restored_generator, (self.get_state(), self._initial_seed, self.device)
+
+
+def _restored_generator(state: dict[str, Any], initial_seed: int, device: Any) -> Generator:
+    """A ``Generator`` rebuilt from what ``Generator.__reduce__`` kept (pickling, deep copies)."""
+    generator = Generator(device).set_state(state)
+    generator._initial_seed = initial_seed
+    return generator
+
+
+def checked_pcg64_state(state: Any) -> dict[str, Any]:
+    """``state`` after checking that it is a PCG64 state dict (``ValueError`` naming what is wrong)."""
+    if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+        raise ValueError(f"not a PCG64 generator state (got {type(state).__name__})")
+    trial = np.random.PCG64()
+    try:
+        trial.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
+        raise ValueError(f"malformed PCG64 generator state: {error}") from None
+    return state
 
 
 def resolve_dtype(dtype: Any) -> np.dtype | None:

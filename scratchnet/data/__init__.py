@@ -1,4 +1,6 @@
-"""Data loading: PyTorch-style data sets and loaders, TensorFlow-style pipelines, transforms.
+"""Data loading: PyTorch-style data sets, samplers and loaders, TensorFlow-style pipelines, transforms.
+
+``scratchnet.utils.data`` is this same module's PyTorch-style part under ``torch.utils.data``'s name.
 
 >>> from scratchnet import data
 >>> loader = data.DataLoader(data.TensorDataset(x, y), batch_size=32, shuffle=True)
@@ -6,9 +8,30 @@
 """
 
 from scratchnet.data import transforms
-from scratchnet.data.dataloader import DataLoader, collate
-from scratchnet.data.dataset import Dataset, IterableDataset, Subset, TensorDataset, random_split
+from scratchnet.data.dataloader import (
+    DataLoader,
+    DataLoaderStateError,
+    collate,
+    default_collate,
+    default_convert,
+)
+from scratchnet.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from scratchnet.data.pipeline import AUTOTUNE, INFINITE, UNKNOWN, Pipeline
+from scratchnet.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from scratchnet.data.validation import (
     NonNumericDataError,
     check_finite,
@@ -17,7 +40,11 @@ from scratchnet.data.validation import (
     check_numeric,
     check_same_length,
 )
+from scratchnet.data.workers import WorkerInfo, get_worker_info
 
-__all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "DataLoader", "Dataset", "IterableDataset",
-           "NonNumericDataError", "Pipeline", "Subset", "TensorDataset", "check_finite", "check_labels",
-           "check_not_empty", "check_numeric", "check_same_length", "collate", "random_split", "transforms"]
+__all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "DataLoader",
+           "DataLoaderStateError", "Dataset", "IterableDataset", "NonNumericDataError", "Pipeline",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "WorkerInfo", "check_finite", "check_labels", "check_not_empty",
+           "check_numeric", "check_same_length", "collate", "default_collate", "default_convert",
+           "get_worker_info", "random_split", "transforms"]

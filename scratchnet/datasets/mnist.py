@@ -7,6 +7,10 @@ Search order for each file (the first directory holding it wins; ``.gz`` or unco
 3. ``/usr/share/datasets/<name>/`` (Debian's ``dataset-fashion-mnist`` package);
 4. otherwise it is downloaded from the official source or a mirror into the user cache.
 
+With ``root=`` (torchvision's argument), the folders are torchvision's ``root/<Folder>/raw/``
+(``root/FashionMNIST/raw/``, ``root/MNIST/raw/``), then ``root/<name>/``, ``root``, then the system
+copy; a download goes to the first of them, as torchvision's.
+
 ``<name>`` is ``mnist`` or ``fashion-mnist``. Every file, found or downloaded, is checked against a
 known SHA-256 digest before use; see ``FileSpec`` for which bytes are hashed.
 """
@@ -28,8 +32,9 @@ SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 """Where distributions install data sets (Debian's ``dataset-fashion-mnist``)."""
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """A data set file that is on no search path and could not be downloaded."""
+class DatasetNotFoundError(FileNotFoundError, RuntimeError):
+    """A data set file that is on no search path and could not be downloaded (a ``RuntimeError`` too,
+    what torchvision raises for "Dataset not found")."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +114,17 @@ def cache_dir(name: str) -> Path:
     return Path(base).expanduser() / "scratchnet" / name
 
 
+TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+"""torchvision's folder under ``root`` for each data set; its files are in ``root/<folder>/raw/``."""
+
+
 def search_dirs(name: str, root: str | Path | None = None) -> list[Path]:
-    """The directories searched for data set ``name``, in order (``root/<name>`` and ``root`` only,
-    when a ``root`` is given, as torchvision's ``root=``)."""
+    """The directories searched for data set ``name``, in order. With a ``root`` (torchvision's
+    ``root=``): torchvision's ``root/<Folder>/raw``, ``root/<name>``, ``root``, then the system copy."""
     if root is not None:
-        return [Path(root).expanduser() / name, Path(root).expanduser()]
+        root = Path(root).expanduser()
+        torchvision = [root / TORCHVISION_FOLDERS[name] / "raw"] if name in TORCHVISION_FOLDERS else []
+        return torchvision + [root / name, root, SYSTEM_DATA_DIR / name]
     dirs = []
     if os.environ.get("SCRATCHNET_DATA"):
         dirs.append(Path(os.environ["SCRATCHNET_DATA"]).expanduser() / name)
@@ -157,7 +168,9 @@ def locate(spec: IDXDatasetSpec, file: FileSpec, root: str | Path | None = None,
                 return path
     where = _where_to_put(spec, dirs)
     if not fetch:
-        raise DatasetNotFoundError(f"{spec.title}: {file.filename} not found and download=False. {where}")
+        raise DatasetNotFoundError("Dataset not found. You can use download=True to download it "
+                                   f"({spec.title}: {file.filename} is in no folder searched and "
+                                   f"download=False). {where}")
     destination = (dirs[0] if root is not None else cache_dir(spec.name)) / file.filename
     urls = [mirror.rstrip("/") + "/" + file.filename for mirror in spec.mirrors]
     try:
