@@ -260,5 +260,9 @@ def test_graph_is_unchanged_when_an_in_place_op_fails() -> None:
     with pytest.raises(RuntimeError, match="shape"):
         h.add_(sn.ones(3, 2))
     assert h.creator is creator and h._version == 0 and h.tolist() == [2.0, 4.0]
+    wide = sn.ones(300, 1).expand(300, 400)  # a read-only view
+    with pytest.raises(RuntimeError, match="clone"):
+        wide.add_(w.sum())
+    assert wide.creator is None and wide._version == 0 and (wide.numpy() == 1).all()
     h.sum().backward()
     assert w.grad.tolist() == [2.0, 2.0]

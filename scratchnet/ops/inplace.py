@@ -73,17 +73,18 @@ def _in_place(x: Tensor, op: str, other: Tensor | None, in_arrays: Callable[[xp.
         raise RuntimeError(
             f"{op}: the result can't be cast to the tensor's dtype {x.dtype}: {error}") from None
     except ValueError as error:
-        raise RuntimeError(f"{op}: cannot write into a tensor of shape {x.shape} in place: "
-                           f"{_explain(error)}") from None
+        raise _write_error(op, x, error) from None
     mark_modified(x)
     return x
 
 
-def _explain(error: ValueError) -> str:
-    if "read-only" in str(error):
-        return ("its memory is read-only (several elements may share one memory location, as after "
-                "expand); clone() it first")
-    return str(error)
+def _write_error(op: str, x: Tensor, error: ValueError) -> RuntimeError:
+    """The error for NumPy refusing to write into ``x`` (a read-only view, or a bad shape)."""
+    reason = str(error)
+    if "read-only" in reason:
+        reason = ("its memory is read-only (several elements may share one memory location, as "
+                  "after expand); clone() it first")
+    return RuntimeError(f"{op}: cannot write into a tensor of shape {x.shape} in place: {reason}")
 
 
 def _rebase(x: Tensor, op: str, recorded: Callable[[Tensor], Tensor]) -> Tensor:
@@ -99,11 +100,14 @@ def _rebase(x: Tensor, op: str, recorded: Callable[[Tensor], Tensor]) -> Tensor:
     if not xp.can_cast(result.dtype, x.dtype, "same_kind"):
         raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired output "
                            f"type {x.dtype}")
+    try:
+        x.array[...] = result.array
+    except ValueError as error:
+        raise _write_error(op, x, error) from None
     if x.creator is not None:
         _point_output(x.creator, x.output_index, old)
     mark_modified(x)
     x._inplace_stamp = result.creator.sequence  # changed by this op, not after it
-    x.array[...] = result.array
     x.creator, x.output_index, x._requires_grad = result.creator, 0, True
     _point_output(result.creator, 0, x)
     return x
