@@ -6,14 +6,20 @@
 >>> y.backward()
 """
 
+from numpy import dtype as _np_dtype
+
+from scratchnet import accelerator, backends, cuda  # devices, as PyTorch has them on a CPU-only build
 from scratchnet import ops as _ops  # noqa: F401 - installs the Tensor operators and methods
 from scratchnet.autograd.config import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from scratchnet.autograd.function import ArrayFunction, Function
 from scratchnet.autograd.tape import GradientTape
-from scratchnet.autograd.tensor import Tensor
+from scratchnet.autograd.tensor import Size, Tensor
 from scratchnet.backend import Generator, get_rng_state, manual_seed, set_rng_state
-from scratchnet.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
+from scratchnet.devices import device
+from scratchnet.ops.arithmetic import neg
 from scratchnet.ops.comparison import (
+                                       all,
+                                       any,
                                        argmax,
                                        argmin,
                                        equal,
@@ -26,14 +32,23 @@ from scratchnet.ops.comparison import (
 from scratchnet.ops.creation import (
                                        Variable,
                                        arange,
+                                       as_tensor,
                                        constant,
+                                       empty,
+                                       empty_like,
                                        eye,
+                                       from_numpy,
                                        full,
+                                       full_like,
                                        linspace,
                                        ones,
                                        ones_like,
                                        rand,
+                                       rand_like,
+                                       randint,
                                        randn,
+                                       randn_like,
+                                       randperm,
                                        range,
                                        tensor,
                                        zeros,
@@ -75,10 +90,20 @@ from scratchnet.ops.shape import (
                                        unsqueeze,
                                        view,
 )
+from scratchnet.ops.torch_style import add, clone, div, matmul, mul, pow, sub
 
-float32 = "float32"
-float64 = "float64"
-int64 = "int64"
+# dtypes under PyTorch's names (NumPy dtypes, so they equal NumPy's and their names: sn.float32 == "float32")
+float32 = float = _np_dtype("float32")  # noqa: A001
+float64 = double = _np_dtype("float64")
+float16 = half = _np_dtype("float16")
+int64 = long = _np_dtype("int64")
+int32 = int = _np_dtype("int32")  # noqa: A001
+int16 = short = _np_dtype("int16")
+int8 = _np_dtype("int8")
+uint8 = _np_dtype("uint8")
+bool = _np_dtype("bool")  # noqa: A001
+
+eq, ne, lt, le, gt, ge = equal, not_equal, less, less_equal, greater, greater_equal
 
 __version__ = "0.1.0"
 

@@ -135,6 +135,14 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
         raise TypeError(f"unknown dtype {dtype!r}") from error
 
 
+def resolve_dtype_name(name: str) -> np.dtype | None:
+    """The dtype a string names (``"float64"``), or None when it names none."""
+    try:
+        return np.dtype(name)
+    except TypeError:
+        return None
+
+
 def is_floating(dtype: np.dtype) -> bool:
     """Whether ``dtype`` is a floating-point dtype (only those can carry gradients)."""
     return np.issubdtype(dtype, np.floating)

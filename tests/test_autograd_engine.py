@@ -419,7 +419,7 @@ def test_random_creation_is_reproducible_with_manual_seed_and_rng_state() -> Non
 # ---- Tensor attributes --------------------------------------------------------------------------
 def test_tensor_attributes() -> None:
     t = sn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size() == (2, 3) and t.numel() == 6 and len(t) == 2
     assert t.dtype == np.dtype("float32") and isinstance(t.dtype, np.dtype)
     assert t.T.shape == (3, 2) and t.view(3, 2).shape == (3, 2) and t.view(-1).shape == (6,)
     assert isinstance(t.numpy(), np.ndarray) and np.asarray(t).shape == (2, 3)
@@ -441,13 +441,16 @@ def test_data_and_inplace_initialisers() -> None:
     sn.manual_seed(0)
     w.data.normal_(0.0, 0.1)
     assert w.dtype == np.float32 and 0.0 < w.numpy().std() < 0.3
-    w.uniform_(-1.0, 1.0)
-    assert -1 <= w.numpy().min() and w.numpy().max() <= 1 and w.requires_grad
-    w.fill_(2.5)
-    assert (w.numpy() == 2.5).all()
-    w.zero_()
-    assert (w.numpy() == 0).all()
-    w.copy_(np.arange(4.0))
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.uniform_(-1.0, 1.0)  # as PyTorch: only outside the graph
+    with sn.no_grad():
+        w.uniform_(-1.0, 1.0)
+        assert -1 <= w.numpy().min() and w.numpy().max() <= 1 and w.requires_grad
+        w.fill_(2.5)
+        assert (w.numpy() == 2.5).all()
+        w.zero_()
+        assert (w.numpy() == 0).all()
+        w.copy_(np.arange(4.0))
     assert_close(w, np.tile(np.arange(4.0, dtype=np.float32), (3, 1)))
     w.data = np.ones((3, 4), np.float32)
     assert w.numpy().sum() == 12 and w.requires_grad

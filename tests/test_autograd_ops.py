@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import scratchnet as sn
-from scratchnet.ops import arithmetic, comparison, elementwise, methods, reduction, shape
+from scratchnet.ops import (
+    arithmetic,
+    comparison,
+    elementwise,
+    inplace,
+    methods,
+    reduction,
+    shape,
+    torch_style,
+)
 from tests.reference import assert_close, check_gradients, torch_or_skip
 
 # ---- the registry ---------------------------------------------------------------------------
@@ -260,7 +269,76 @@ BINARY_CASES = [binary_case(name, a, b) for name in BINARY_OPS for a, b in BROAD
     for name, function in BINARY_FUNCTIONS.items()
 ]
 
-REGISTRY = UNARY_CASES + REDUCTION_CASES + SHAPE_CASES + MATMUL_CASES + BINARY_CASES
+
+
+def set_column(x: Any, v: Any) -> Any:
+    """``x[:, 1] = v`` on a non-leaf copy of ``x``: the same code runs in both libraries."""
+    y = x * 1.0
+    y[:, 1] = v
+    return y
+
+
+def add_in_place(x: Any, y: Any) -> Any:
+    """``z += y`` on a non-leaf ``z``: the same code runs in both libraries."""
+    z = x * 1.0
+    z += y
+    return z
+
+
+# PyTorch's method forms, and the in-place ops recorded in a graph (on a non-leaf: a leaf that
+# requires grad cannot be changed in place)
+TORCH_STYLE_CASES = [
+    OpCase("add-alpha", ("add",), lambda x, y: x.add(y, alpha=2.5), lambda torch, x, y: x.add(y, alpha=2.5),
+           ((3, 4), (4,))),
+    OpCase("sub-alpha-function", ("sub",), lambda x, y: sn.sub(x, y, alpha=-0.5),
+           lambda torch, x, y: torch.sub(x, y, alpha=-0.5), ((3, 4), (3, 1))),
+    OpCase("mul-method", ("mul",), lambda x, y: x.mul(y), lambda torch, x, y: x.mul(y), ((3, 4), (3, 4))),
+    OpCase("div-method", ("div",), lambda x, y: x.div(y), lambda torch, x, y: x.div(y), ((3, 4), (4,)),
+           "positive"),
+    OpCase("pow-method", ("pow",), lambda x: x.pow(3), lambda torch, x: x.pow(3), ((3, 4),)),
+    OpCase("matmul-method", ("matmul",), lambda x, y: x.matmul(y), lambda torch, x, y: x.matmul(y),
+           ((3, 4), (4, 2))),
+    OpCase("clone", ("clone",), lambda x: x.clone() * 2.0, lambda torch, x: x.clone() * 2.0, ((3, 4),)),
+    OpCase("view_as", ("view_as",), lambda x, y: x.view_as(y) * y, lambda torch, x, y: x.view_as(y) * y,
+           ((3, 4), (4, 3))),
+    OpCase("reshape_as", ("view_as",), lambda x, y: x.reshape_as(y) * y,
+           lambda torch, x, y: x.reshape_as(y) * y, ((2, 6), (3, 4))),
+    OpCase("expand_as", ("expand_as",), lambda x, y: x.expand_as(y) * y,
+           lambda torch, x, y: x.expand_as(y) * y, ((3, 1), (3, 4))),
+    OpCase("t-matrix", ("t",), lambda x: x.t() * 2.0, lambda torch, x: x.t() * 2.0, ((3, 4),)),
+    OpCase("t-vector", ("t",), lambda x: x.t() * 2.0, lambda torch, x: x.t() * 2.0, ((5,),)),
+    OpCase("to-dtype", ("to",), lambda x: x.to(sn.float64) * x, lambda torch, x: x.to(torch.float64) * x,
+           ((3, 4),)),
+    OpCase("to-device-dtype", ("to",), lambda x: x.to("cpu", x.dtype, copy=True).exp(),
+           lambda torch, x: x.to("cpu", x.dtype, copy=True).exp(), ((3, 4),), "unit"),
+    OpCase("type-dtype", ("type_",), lambda x: x.type(sn.float64) * x,
+           lambda torch, x: x.type(torch.float64) * x, ((3, 4),)),
+    OpCase("add_-alpha", ("add_",), lambda x, y: (x * 1.0).add_(y, alpha=2.0),
+           lambda torch, x, y: (x * 1.0).add_(y, alpha=2.0), ((3, 4), (4,))),
+    OpCase("iadd-operator", ("add_",), add_in_place, lambda torch, x, y: add_in_place(x, y),
+           ((3, 4), (3, 1))),
+    OpCase("sub_-alpha", ("sub_",), lambda x, y: (x * 1.0).sub_(y, alpha=0.5),
+           lambda torch, x, y: (x * 1.0).sub_(y, alpha=0.5), ((3, 4), (3, 4))),
+    OpCase("mul_", ("mul_",), lambda x, y: (x * 1.0).mul_(y), lambda torch, x, y: (x * 1.0).mul_(y),
+           ((3, 4), (3, 4))),
+    OpCase("div_", ("div_",), lambda x, y: (x * 1.0).div_(y), lambda torch, x, y: (x * 1.0).div_(y),
+           ((3, 4), (4,)), "positive"),
+    OpCase("clamp_", ("clamp_",), lambda x: (x * 1.0).clamp_(-0.3, 0.4),
+           lambda torch, x: (x * 1.0).clamp_(-0.3, 0.4), ((3, 4),)),
+    OpCase("fill_", ("fill_",), lambda x: (x * 2.0).fill_(0.5) * x, lambda torch, x: (x * 2.0).fill_(0.5) * x,
+           ((3, 4),)),
+    OpCase("zero_", ("zero_",), lambda x: (x * 2.0).zero_() + x, lambda torch, x: (x * 2.0).zero_() + x,
+           ((3, 4),)),
+    OpCase("copy_", ("copy_",), lambda x, y: (x * 1.0).copy_(y) * x,
+           lambda torch, x, y: (x * 1.0).copy_(y) * x, ((3, 4), (4,))),
+    OpCase("normal_", ("normal_",), lambda x: (x * 1.0).normal_().mul(0.0).add(x),
+           lambda torch, x: (x * 1.0).normal_().mul(0.0).add(x), ((3, 4),)),
+    OpCase("uniform_", ("uniform_",), lambda x: (x * 1.0).uniform_(-1.0, 1.0).mul(0.0).add(x),
+           lambda torch, x: (x * 1.0).uniform_(-1.0, 1.0).mul(0.0).add(x), ((3, 4),)),
+    OpCase("setitem", ("setitem",), set_column, lambda torch, x, v: set_column(x, v), ((3, 4), (3,))),
+]
+
+REGISTRY = UNARY_CASES + REDUCTION_CASES + SHAPE_CASES + MATMUL_CASES + BINARY_CASES + TORCH_STYLE_CASES
 
 
 # ---- (a) finite differences and (b) PyTorch ----------------------------------------------------
@@ -300,7 +378,7 @@ def test_float64_stays_float64_and_matches_torch_tightly() -> None:
 
 
 # ---- coverage ---------------------------------------------------------------------------------
-DIFFERENTIABLE_MODULES = (arithmetic, elementwise, reduction, shape)
+DIFFERENTIABLE_MODULES = (arithmetic, elementwise, reduction, shape, torch_style, inplace)
 
 
 def public_functions(module: Any) -> dict[str, Callable[..., Any]]:
@@ -387,6 +465,7 @@ NON_DIFFERENTIABLE = {
     "less_equal": lambda x: x <= 0.5, "greater": lambda x: x > 0.5, "greater_equal": lambda x: x >= 0.5,
     "argmax": lambda x: x.argmax(axis=1), "argmin": lambda x: sn.argmin(x, dim=0),
     "astype": lambda x: x.astype("int64"),
+    "all": lambda x: x.all(dim=1), "any": lambda x: (x - 0.1).any(0),
 }
 
 

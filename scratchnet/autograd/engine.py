@@ -16,7 +16,7 @@ import functools
 import operator
 from typing import Any
 
-from scratchnet.autograd import profiler
+from scratchnet.autograd import profiler, version
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
@@ -77,7 +77,7 @@ def _fit(grad: Any, x: Tensor) -> Any:
 
 def _initial_grad(root: Tensor, grad: Any) -> Tensor:
     if grad is None:
-        if root.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward() without a gradient needs a tensor with one element, got shape "
                 f"{root.shape}: pass grad= with the same shape (e.g. sn.ones_like(y))")
@@ -106,6 +106,7 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
         return walk.result(sources)
 
     order = _topological_order(root.creator)
+    version.check_unmodified(order)
     relevant = None if sources is None else _reaching(order, walk.source_ids)
     if sources is not None:
         walk.found_intermediate(root, seed)

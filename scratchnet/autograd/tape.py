@@ -69,7 +69,7 @@ class GradientTape:
             grads: list[Tensor | None] = [None] * len(flat)
         else:
             seed = output_gradients
-            if seed is None and target.size != 1:
+            if seed is None and target.array.size != 1:
                 seed = Tensor.wrap(xp.ones(target.shape, dtype=target.dtype))
             record = GradientTape._recording > 0
             grads = run_backward(target, seed, retain_graph=self.persistent or record,

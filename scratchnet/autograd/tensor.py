@@ -8,10 +8,14 @@ class by ``scratchnet.ops.methods``, next to the ops that implement them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from scratchnet import backend
+from scratchnet.autograd.formatting import tensor_repr
+from scratchnet.autograd.node import Node
 from scratchnet.backend import xp
+from scratchnet.devices import CPU, device, resolve_device
 
 if TYPE_CHECKING:
     from scratchnet.autograd.function import Function
@@ -34,6 +38,28 @@ def _to_array(data: Any, dtype: xp.dtype | None, copy: bool) -> xp.ndarray:
     return array
 
 
+class Size(tuple):
+    """The shape of a tensor, as ``tensor.size()`` returns it: a tuple of ints."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape (the product of the sizes)."""
+        return math.prod(self)
+
+    def __repr__(self) -> str:
+        return f"scratchnet.Size({list(self)})"
+
+
+def _checked_dim(dim: int, ndim: int) -> int:
+    """``dim`` as an index into the shape, raising PyTorch's IndexError when out of range."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for autograd.
 
@@ -43,8 +69,10 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
+    # ``_inplace_count`` and ``_inplace_stamp`` are set by the first in-place op only (see
+    # ``scratchnet.autograd.version``), so that making a tensor costs nothing more.
     __slots__ = ("array", "grad", "_requires_grad", "creator", "output_index", "name",
-                 "non_differentiable_origin", "__weakref__")
+                 "non_differentiable_origin", "_inplace_count", "_inplace_stamp", "__weakref__")
     __array_priority__ = 1000  # so that ``ndarray * tensor`` calls Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, *,
@@ -104,10 +132,39 @@ class Tensor:
         """The number of axes."""
         return self.array.ndim
 
-    @property
-    def size(self) -> int:
-        """The number of elements."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape as a ``Size`` (a tuple), or the size of axis ``dim`` (PyTorch's ``size``)."""
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_checked_dim(dim, self.array.ndim)]
+
+    def numel(self) -> int:
+        """The number of elements (the product of the shape)."""
         return self.array.size
+
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for ``ndim``)."""
+        return self.array.ndim
+
+    @property
+    def device(self) -> device:
+        """The device the values live on: always the CPU."""
+        return CPU
+
+    is_cuda = False
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops have changed this tensor (PyTorch's version counter)."""
+        return getattr(self, "_inplace_count", 0)
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The backward node of the op that made this tensor (None for a leaf), with ``name()``
+        and ``next_functions`` as in PyTorch."""
+        return None if self.creator is None else Node(self.creator)
 
     @property
     def is_leaf(self) -> bool:
@@ -147,9 +204,21 @@ class Tensor:
         """This tensor on the host: a no-op on the NumPy backend."""
         return self
 
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on a CUDA GPU: raises, since scratchnet computes on the CPU only."""
+        resolve_device("cuda" if device is None else device, "cuda()")
+        return self  # unreachable: resolve_device raises for CUDA
+
     def detach(self) -> Tensor:
         """A tensor with the same values (shared memory) that is cut off from the graph."""
         return Tensor.wrap(self.array)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor off from the graph in place: it becomes a leaf that does not require grad."""
+        self.creator = None
+        self.output_index = 0
+        self._requires_grad = False
+        return self
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -175,41 +244,12 @@ class Tensor:
     __hash__ = object.__hash__  # identity, so tensors can key dicts although == is elementwise
 
     def __repr__(self) -> str:
-        body = xp.array2string(self.array, separator=", ", prefix="tensor(")
         extras = []
-        if self.array.dtype not in (xp.float32, xp.int64, xp.bool_):
-            extras.append(f"dtype={self.array.dtype}")
         if self.creator is not None:
-            extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
+            extras.append(f"grad_fn=<{Node(self.creator).name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
-
-    # ---- in-place initialisation (for weights; never recorded) -------------------------
-    def fill_(self, value: float) -> Tensor:
-        """Set every element to ``value`` in place."""
-        self.array[...] = value
-        return self
-
-    def zero_(self) -> Tensor:
-        """Set every element to zero in place."""
-        self.array[...] = 0
-        return self
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill in place with samples of N(mean, std²) from the global generator."""
-        self.array[...] = backend.generator().normal(mean, std, self.shape)
-        return self
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill in place with samples of U(a, b) from the global generator."""
-        self.array[...] = backend.generator().uniform(a, b, self.shape)
-        return self
-
-    def copy_(self, other: Any) -> Tensor:
-        """Copy the values of ``other`` (broadcast to this shape) into this tensor in place."""
-        self.array[...] = xp.asarray(other)
-        return self
+        return tensor_repr(self.array, extras)
 
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool | None = None,

@@ -275,7 +275,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     _check_reduction(reduction)
     x, y = as_tensor(input), as_tensor(target)
     _check_same_shape("binary_cross_entropy", x, y)
-    if x.size and (float(x.array.min()) < 0 or float(x.array.max()) > 1):
+    if x.array.size and (float(x.array.min()) < 0 or float(x.array.max()) > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
                          "(use binary_cross_entropy_with_logits for logits)")
     weight_array = None if weight is None else xp.broadcast_to(as_tensor(weight).array, x.shape)

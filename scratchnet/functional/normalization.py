@@ -159,7 +159,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     x = as_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects an input of shape (N, C, ...), got shape {x.shape}")
-    count = x.size // x.shape[1]
+    count = x.array.size // x.shape[1]
     if training and count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),

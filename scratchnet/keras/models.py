@@ -340,7 +340,7 @@ class Model(Layer):
         shapes = self._layer_output_shapes()
         rows = [(f"{layer.name} ({type(layer).__name__})", format_shape(shapes.get(id(layer))),
                  layer.count_params()) for layer in self.layers]
-        trainable = sum(t.size for t in self.trainable_weights)
+        trainable = sum(t.numel() for t in self.trainable_weights)
         print_summary(self, rows, trainable, self.count_params(), line_length, positions, print_fn)
 
     # ---- saving -----------------------------------------------------------------------------

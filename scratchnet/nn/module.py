@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import is_floating, resolve_dtype, xp
+from scratchnet.devices import parse_to, resolve_device
 from scratchnet.nn.casting import cast_input, check_dtype, is_cast
 from scratchnet.nn.hooks import RemovableHandle
 from scratchnet.nn.parameter import Parameter
@@ -329,7 +330,19 @@ class Module:
             else:
                 parameter.grad = Tensor.wrap(xp.zeros_like(parameter.array))
 
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move to a device and/or convert every floating-point parameter and buffer to a floating
+        dtype, in place; returns self. Takes PyTorch's forms: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)``, ``to(tensor)``, ``to(device=..., dtype=...)``; only the CPU is
+        available (an accelerator raises, naming it)."""
+        _, dtype, _ = parse_to(args, kwargs)
+        if dtype is None:
+            return self
+        if not is_floating(dtype):
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._cast(dtype)
+
+    def _cast(self, dtype: Any) -> Module:
         """Convert every floating-point parameter and buffer to ``dtype`` in place; returns self."""
         dtype = resolve_dtype(dtype)
         for tensor in [*self.parameters(), *self.buffers()]:
@@ -340,11 +353,20 @@ class Module:
 
     def float(self) -> Module:
         """Parameters and floating buffers as float32."""
-        return self.to(xp.float32)
+        return self._cast(xp.float32)
 
     def double(self) -> Module:
         """Parameters and floating buffers as float64 (for finite-difference checks)."""
-        return self.to(xp.float64)
+        return self._cast(xp.float64)
+
+    def cpu(self) -> Module:
+        """This module on the CPU: itself, since every tensor lives there."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """This module on a CUDA GPU: raises, since scratchnet computes on the CPU only."""
+        resolve_device("cuda" if device is None else device, "Module.cuda()")
+        return self  # unreachable: resolve_device raises for CUDA
 
     # ---- hooks ------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:

@@ -1,4 +1,4 @@
-"""Ops without a gradient: comparisons, argmax and argmin.
+"""Ops without a gradient: comparisons, argmax and argmin, all and any.
 
 Their outputs never require grad; they remember which op made them, so that asking for a
 gradient through them explains why there is none.
@@ -79,3 +79,15 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int 
     array = xp.argmin(x.array, axis=axis_argument(axis, dim),
                       keepdims=keepdims if keepdim is None else keepdim)
     return non_differentiable("argmin", x, xp.asarray(array, dtype=xp.int64))
+
+
+def all(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Whether every element is nonzero (over axis ``dim``, or all of them): a bool tensor."""
+    x = as_tensor(x)
+    return non_differentiable("all", x, xp.asarray(xp.all(x.array, axis=dim, keepdims=keepdim)))
+
+
+def any(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Whether some element is nonzero (over axis ``dim``, or all of them): a bool tensor."""
+    x = as_tensor(x)
+    return non_differentiable("any", x, xp.asarray(xp.any(x.array, axis=dim, keepdims=keepdim)))

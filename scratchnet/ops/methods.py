@@ -6,7 +6,7 @@ Kept in one table so that a reader sees every method a Tensor has and which op i
 from __future__ import annotations
 
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.ops import arithmetic, comparison, elementwise, reduction, shape
+from scratchnet.ops import arithmetic, comparison, elementwise, inplace, reduction, shape, torch_style
 
 _METHODS = {
     "__add__": arithmetic.add,
@@ -61,6 +61,28 @@ _METHODS = {
     "relu": elementwise.relu,
     "clip": elementwise.clip,
     "clamp": elementwise.clip,
+    # PyTorch's method names and signatures
+    "add": torch_style.add,
+    "sub": torch_style.sub,
+    "mul": torch_style.mul,
+    "div": torch_style.div,
+    "pow": torch_style.pow,
+    "all": comparison.all,
+    "any": comparison.any,
+    "eq": comparison.equal,
+    "ne": comparison.not_equal,
+    "lt": comparison.less,
+    "le": comparison.less_equal,
+    "gt": comparison.greater,
+    "ge": comparison.greater_equal,
+    "view_as": torch_style.view_as,
+    "reshape_as": torch_style.view_as,
+    "expand_as": torch_style.expand_as,
+    "t": torch_style.t,
+    "clone": torch_style.clone,
+    "type": torch_style.type_,
+    "to": torch_style.to,
+    **inplace.METHODS,
 }
 
 

@@ -17,6 +17,7 @@ import json
 import os
 from typing import Any
 
+from scratchnet.devices import check_map_location
 from scratchnet.serialization.atomic import atomic_write
 from scratchnet.serialization.errors import SerializationError, file_error
 from scratchnet.serialization.format import (
@@ -75,8 +76,13 @@ def save(obj: Any, path: PathLike) -> None:
     atomic_write(path, lambda file: write_container(file, metadata, entries, blobs))
 
 
-def load(path: PathLike) -> Any:
+def load(path: PathLike, map_location: Any = None, *, weights_only: bool = True) -> Any:
     """Read what ``save`` wrote; nothing in the file is executed (no pickle, no eval).
+
+    ``map_location`` (None, ``"cpu"``, a device, a dict of device names or a function) and
+    ``weights_only`` are accepted as PyTorch's ``torch.load`` takes them: loading is always as safe
+    as ``weights_only=True`` asks, and every tensor lands on the CPU; an accelerator as
+    ``map_location`` raises, naming it.
 
     Arrays come back as NumPy arrays, tuples as tuples, int keys as ints, Tensors as
     ``sn.Tensor`` (Parameters too, with their ``requires_grad``), NumPy scalars as NumPy scalars
@@ -85,6 +91,7 @@ def load(path: PathLike) -> Any:
     arrays. A missing file raises ``FileNotFoundError``; an empty, truncated, corrupted, foreign or
     unsafe one raises ``SerializationError`` naming the file and the problem.
     """
+    check_map_location(map_location)
     path = os.fspath(path)
     with open(path, "rb") as file:
         container = read_header(path, file)

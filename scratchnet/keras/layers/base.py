@@ -253,7 +253,7 @@ class Layer(Module):
 
     def count_params(self) -> int:
         """The number of scalars in all variables (trainable or not), as Keras counts them."""
-        return sum(tensor.size for tensor in self.weights)
+        return sum(tensor.numel() for tensor in self.weights)
 
     @property
     def losses(self) -> list[Tensor]:
