@@ -34,6 +34,15 @@ def check_non_negative(options: dict[str, Any], *names: str) -> None:
         require(value >= 0.0, f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
 
 
+def scaled_square(grad: xp.ndarray, scale: float, out: xp.ndarray) -> xp.ndarray:
+    """scale·g² computed as (scale·g)·g into ``out`` (two passes), the order of PyTorch's
+    ``addcmul(g, g, value=scale)``: scaling first keeps 1e-3·(1e20)² = 1e37 finite in float32
+    where squaring first overflows to inf."""
+    xp.multiply(grad, scale, out=out)
+    out *= grad
+    return out
+
+
 class Workspace:
     """Reusable scratch arrays: ``get(slot, like)`` is a view of ``like``'s shape and dtype into a
     flat buffer that grows to the largest parameter once and is then reused on every step."""
