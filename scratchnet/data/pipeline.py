@@ -66,6 +66,12 @@ class Pipeline(IterableDataset):
         """The number of elements, ``INFINITE`` (-1) or ``UNKNOWN`` (-2), as ``tf.data``."""
         raise NotImplementedError
 
+    def source_arrays(self) -> tuple[xp.ndarray, ...] | None:
+        """The in-memory arrays whose slices are, all of them and nothing else, this pipeline's
+        elements (in some order, batched or repeated); None when a stage makes or drops elements
+        (``map``, ``filter``, ``take``, ``skip``). Lets ``fit`` check the data whole before training."""
+        return None
+
     def __iter__(self) -> Iterator[Any]:
         items = self._items()
         return items if self.source is None else map(self.source.element, items)
@@ -151,18 +157,27 @@ class TensorSlices(Pipeline):
     def _items(self) -> Iterator[int]:
         return iter(range(len(self.arrays[0])))
 
+    def source_arrays(self) -> tuple[xp.ndarray, ...]:
+        return self.arrays
+
     def cardinality(self) -> int:
         return len(self.arrays[0])
 
 
 class Stage(Pipeline):
-    """A stage reading from ``parent``."""
+    """A stage reading from ``parent``; ``keeps_all`` when it passes on every element of its parent
+    (reordered, batched or repeated) and makes no new ones."""
+
+    keeps_all = False
 
     def __init__(self, parent: Pipeline) -> None:
         self.parent = parent
 
     def cardinality(self) -> int:
         return self.parent.cardinality()
+
+    def source_arrays(self) -> tuple[xp.ndarray, ...] | None:
+        return self.parent.source_arrays() if self.keeps_all else None
 
 
 class IndexStage(Stage):
@@ -224,6 +239,8 @@ def shuffle_buffer(items: Iterable[Any], buffer_size: int, rng: Any) -> Iterator
 class Shuffle(IndexStage):
     """Elements in an order drawn through a shuffle buffer."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline, buffer_size: int, seed: int | None, reshuffle: bool) -> None:
         super().__init__(parent)
         if not isinstance(buffer_size, (int, xp.integer)) or buffer_size < 1:
@@ -283,6 +300,8 @@ class Skip(IndexStage):
 class Repeat(IndexStage):
     """The parent's elements ``count`` times over (forever for -1); each pass iterates it afresh."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline, count: int) -> None:
         super().__init__(parent)
         self.count = count
@@ -307,6 +326,8 @@ class Repeat(IndexStage):
 class Cache(IndexStage):
     """The parent's elements, recorded on the first complete pass and replayed afterwards."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline) -> None:
         super().__init__(parent)
         self.cached: list[Any] | None = None
@@ -324,6 +345,8 @@ class Cache(IndexStage):
 
 class Batch(Stage):
     """Consecutive elements stacked into batches."""
+
+    keeps_all = True
 
     def __init__(self, parent: Pipeline, batch_size: int, drop_remainder: bool) -> None:
         super().__init__(parent)
@@ -383,6 +406,8 @@ def _put(channel: queue.Queue, item: Any, stop: threading.Event) -> bool:
 
 class Prefetch(Stage):
     """The parent's elements, produced ahead by a background thread into a bounded queue."""
+
+    keeps_all = True
 
     def __init__(self, parent: Pipeline, buffer_size: int) -> None:
         super().__init__(parent)

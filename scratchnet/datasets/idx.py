@@ -54,6 +54,14 @@ def is_gzip(path: str | Path) -> bool:
         return file.read(2) == _GZIP_MAGIC
 
 
+def refuse_html(path: str | Path) -> None:
+    """Raise ``IDXError`` when the file at ``path`` is an HTML page (an error page saved under a
+    data file's name)."""
+    with open(path, "rb") as file:
+        if _looks_like_html(file.read(512)):
+            raise _html_error(str(path))
+
+
 def max_idx_bytes(path: str | Path) -> int:
     """The most IDX bytes the file at ``path`` can hold: its size when raw, 1032 times its size
     when gzip-compressed (DEFLATE's largest expansion)."""

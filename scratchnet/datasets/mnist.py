@@ -39,6 +39,7 @@ from scratchnet.datasets.idx import (
     load_idx,
     max_idx_bytes,
     open_idx,
+    refuse_html,
 )
 
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
@@ -208,6 +209,7 @@ def verify_file(path: Path, spec: FileSpec) -> None:
     stored = file_sha256(path)
     if stored in spec.stored_digests:
         return
+    refuse_html(path)
     if spec.sha256 is None:
         if not spec.stored_digests:
             raise ChecksumError(f"no known SHA-256 digest for {path.name}; refusing an unverified file")
