@@ -170,12 +170,15 @@ LABELS_SPEC = FileSpec("labels.gz", idx.LABELS_MAGIC, gz_sha256=dl.sha256_hex(LA
 
 
 class HostileHandler(http.server.BaseHTTPRequestHandler):
-    """``/good``; ``/slow`` (one byte a second); ``/endless`` (no length, zeros forever); ``/huge``
-    (announces 300 MiB); ``/short`` (announces more than it sends, then closes); ``/long`` (sends more
-    than it announces); ``/wrong`` (another file, right length)."""
+    """``/good``; ``/slow`` (one byte a second); ``/trickle`` (headers 4 bytes a second); ``/endless``
+    (no length, zeros forever); ``/huge`` (announces 300 MiB); ``/short`` (announces more than it
+    sends, then closes); ``/long`` (sends more than it announces); ``/wrong`` (another file)."""
 
     def do_GET(self):  # noqa: N802 - http.server's name
         mode = self.path.strip("/")
+        if mode == "trickle":  # headers one byte at a time: each read returns, no read times out
+            self._trickle(b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 100 + b"\r\n\r\n")
+            return
         body = {"wrong": gzip.compress(idx.encode_idx(LABELS[::-1].copy()), mtime=0)}.get(mode, LABELS_GZ)
         self.send_response(200)
         length = {"endless": None, "huge": 300 << 20, "short": len(body) + 100, "long": len(body) - 5}
@@ -193,6 +196,16 @@ class HostileHandler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(bytes(1 << 16))
             else:
                 self.wfile.write(body)
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def _trickle(self, data: bytes) -> None:
+        try:
+            for byte in data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.25)
         except OSError:
             pass
         self.close_connection = True
@@ -232,6 +245,7 @@ def _fetch(urls, destination, **limits):
 
 @pytest.mark.parametrize("mode,error,message", [
     ("slow", dl.DownloadError, "2 s deadline"),
+    ("trickle", dl.DownloadError, "2 s deadline"),
     ("endless", dl.DownloadError, r"sent [\d,]+ bytes, more than the 1,048,576"),
     ("huge", dl.DownloadError, "announces 314,572,800 bytes, more than the 1,048,576"),
     ("short", dl.DownloadError, "IncompleteRead"),

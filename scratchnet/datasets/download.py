@@ -8,15 +8,19 @@ never leaves a partial or unverified file under the real name.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import http.client
 import os
+import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -64,6 +68,10 @@ class _Budget:
         self.deadline = deadline
         self.deadline_at = time.monotonic() + deadline
 
+    def remaining(self) -> float:
+        """Seconds left before the deadline (0 once passed)."""
+        return max(self.deadline_at - time.monotonic(), 0.0)
+
     def check(self, received: int, announced: int | None = None) -> None:
         """Raise ``DownloadError`` once ``received`` (or the ``announced`` Content-Length) exceeds the
         cap or the deadline has passed."""
@@ -71,16 +79,87 @@ class _Budget:
             if size is not None and self.max_bytes is not None and size > self.max_bytes:
                 raise DownloadError(f"the server {what} {size:,} bytes, more than the {self.max_bytes:,} "
                                     "this file can be")
-        if time.monotonic() > self.deadline_at:
+        if not self.remaining():
             raise DownloadError(f"no complete file within the {self.deadline:g} s deadline "
                                 f"({received:,} bytes received)")
 
 
+class _Recorded:
+    """Mixin of an HTTP(S) connection that records its socket in ``sockets`` once connected, so
+    that the deadline can abort a read blocked inside ``http.client`` (headers sent a byte at a
+    time never trip the per-read timeout)."""
+
+    def __init__(self, *args: Any, sockets: list[socket.socket], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sockets = sockets
+
+    def connect(self) -> None:
+        super().connect()
+        self.sockets.append(self.sock)
+
+
+class _HTTPConnection(_Recorded, http.client.HTTPConnection):
+    """``http.client.HTTPConnection`` recording its socket."""
+
+
+class _HTTPSConnection(_Recorded, http.client.HTTPSConnection):
+    """``http.client.HTTPSConnection`` recording its socket."""
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    """urllib's http handler, over connections that record their sockets in ``sockets``."""
+
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def http_open(self, request: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_HTTPConnection, sockets=self.sockets), request)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's https handler, over connections that record their sockets in ``sockets``."""
+
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def https_open(self, request: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_HTTPSConnection, sockets=self.sockets), request,
+                            context=self._context)
+
+
+def _abort(sockets: list[socket.socket]) -> None:
+    """Shut the sockets down: a read blocked on them returns at once."""
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _stream(url: str, target: Path, timeout: float, progress: bool, budget: _Budget) -> None:
     """Write the body at ``url`` to the path ``target``; raise if it ends early, is larger than the
-    budget's cap or is not complete by its deadline (each read returns what has arrived, so a
-    server that trickles bytes is cut off at the deadline, one ``timeout`` late at worst)."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http(s) mirrors
+    budget's cap or is not complete by its deadline: ``timeout`` bounds each network read, and at
+    the deadline a watchdog shuts the connection down, wherever the transfer is blocked."""
+    sockets: list[socket.socket] = []
+    watchdog = threading.Timer(budget.remaining(), _abort, (sockets,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        _transfer(urllib.request.build_opener(_HTTPHandler(sockets), _HTTPSHandler(sockets)), url, target,
+                  timeout, progress, budget)
+    except (OSError, http.client.HTTPException) as error:
+        if not isinstance(error, DownloadError) and not budget.remaining():
+            raise DownloadError(f"no complete file within the {budget.deadline:g} s deadline") from error
+        raise
+    finally:
+        watchdog.cancel()
+
+
+def _transfer(opener: urllib.request.OpenerDirector, url: str, target: Path, timeout: float,
+              progress: bool, budget: _Budget) -> None:
+    """Stream the body at ``url`` into ``target`` through ``opener``, checking ``budget`` after
+    every read (each returns what has arrived, at most ``CHUNK_SIZE`` bytes)."""
+    with opener.open(url, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length is not None and length.isdigit() else None
         budget.check(0, total)
@@ -92,6 +171,7 @@ def _stream(url: str, target: Path, timeout: float, progress: bool, budget: _Bud
                 budget.check(received)
                 out.write(chunk)
                 bar.update(len(chunk))
+    budget.check(received)
     if total is not None and received != total:
         raise http.client.IncompleteRead(b"", total - received)
 
