@@ -209,7 +209,8 @@ def download(urls: Sequence[str], destination: str | Path, verify: Callable[[Pat
             checksum_error = ChecksumError(f"{url}: {error}".replace(str(temporary), str(destination)))
             failures.append(str(checksum_error))
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-            failures.append(f"{url}: {type(error).__name__}: {error}")
+            failure = f"{url}: {type(error).__name__}: {error}"
+            failures.append(failure.replace(str(temporary), str(destination)))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
