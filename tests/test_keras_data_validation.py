@@ -80,8 +80,10 @@ def test_empty_and_endless_pipelines_give_clear_errors():
     assert history.params["steps"] == 3 and len(history.history["loss"]) == 2
     with pytest.raises(ValueError, match=r"validation_data is an infinite data set.*take\(n\)"):
         built().fit(X, Y, validation_data=endless, verbose=0)
-    with pytest.raises(ValueError, match="infinite data set"):
+    with pytest.raises(ValueError, match=r"x of evaluate is an infinite data set.*take\(n\)"):
         built().evaluate(endless, verbose=0)
+    with pytest.raises(ValueError, match=r"x of predict is an infinite data set.*take\(n\)"):
+        built().predict(data.Dataset.from_tensor_slices(X).batch(8).repeat())
 
 
 def test_a_filtered_pipeline_of_unknown_length_trains():

@@ -128,6 +128,15 @@ def count_steps(data: ArrayBatches | SourceBatches | StepsPerEpoch) -> int | Non
     return data.steps if isinstance(data, SourceBatches) else len(data)
 
 
+def refuse_infinite(data: Any, role: str = "x") -> None:
+    """``ValueError`` for an endless source (a pipeline ending in ``repeat()``): ``fit``'s ``x``
+    (``role`` "x") needs ``steps_per_epoch``, anything else a ``.take(n)``."""
+    if isinstance(data, SourceBatches) and data.infinite:
+        hint = ("give steps_per_epoch, the number of batches in an epoch, or do not repeat() it"
+                if role == "x" else "bound it with .take(n)")
+        raise ValueError(f"{role} is an infinite data set (a pipeline ending in repeat()): {hint}")
+
+
 def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], role: str = "x",
                           read_through: bool = False) -> None:
     """The one validation of data entering ``fit``/``evaluate``, before any weight changes where the
@@ -145,10 +154,8 @@ def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], 
         if data.y is not None:
             check_targets(data.x, data.y)
         return
-    if data.infinite and not bounded:
-        hint = ("give steps_per_epoch, the number of batches in an epoch, or do not repeat() it"
-                if role == "x" else "bound it with .take(n)")
-        raise ValueError(f"{role} is an infinite data set (a pipeline ending in repeat()): {hint}")
+    if not bounded:
+        refuse_infinite(data, role)
     arrays = getattr(data.source, "source_arrays", lambda: None)()
     if arrays is not None and len(arrays) >= 2:
         x, y = checked_arrays(arrays[0], arrays[1])

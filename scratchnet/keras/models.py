@@ -264,7 +264,7 @@ class Model(Layer):
         or a dict with ``return_dict``. Regularization penalties are included in the loss."""
         self._check_compiled()
         data = data_adapter.batches(x, y, batch_size)
-        data_adapter.check_before_training(data, self._target_check())
+        data_adapter.check_before_training(data, self._target_check(), "x of evaluate")
         bar = Progbar(data_adapter.count_steps(data), live=verbose in (1, "auto") and _is_terminal()) \
             if verbose else None
         logs = self._evaluate_batches(data, None if bar is None else bar.update)
@@ -279,8 +279,10 @@ class Model(Layer):
         """The model's outputs in inference mode for every sample of ``x``, as one NumPy array
         (``verbose`` is accepted for compatibility; nothing is printed)."""
         outputs = []
+        data = data_adapter.batches(x, batch_size=batch_size, inputs_only=True)
+        data_adapter.refuse_infinite(data, "x of predict")
         with no_grad():
-            for batch in data_adapter.batches(x, batch_size=batch_size, inputs_only=True):
+            for batch in data:
                 outputs.append(self(batch, training=False).array)
         if not outputs:
             raise ValueError("Expect x to be a non-empty array or dataset (predict got no batches)")
