@@ -56,8 +56,8 @@ class Adam(Optimizer):
                 group: dict[str, Any]) -> None:
         """One Adam step in twelve passes over the parameter, in place or into one scratch array.
 
-        (1 - β2)·g² is computed as ((1 - β2)·g)·g, as PyTorch's addcmul: a gradient of 1e20 gives
-        1e37 instead of overflowing float32 to inf (which froze the parameter).
+        (1 - β2)·g² is computed as (√(1 - β2)·g)², scaled first as PyTorch's addcmul: a gradient of
+        1e20 gives 1e37 instead of overflowing float32 to inf (which froze the parameter).
 
         The bias corrections are folded into two scalars: with c2 = √(1 - β2ᵗ),
         γ/(1 - β1ᵗ) · m / (√v̂/c2 + ε) = (γ·c2/(1 - β1ᵗ)) · m / (√v̂ + ε·c2) (equal up to rounding);

@@ -9,6 +9,7 @@ in-place operators; the few temporaries go to a reusable workspace, so a step al
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,12 +36,11 @@ def check_non_negative(options: dict[str, Any], *names: str) -> None:
 
 
 def scaled_square(grad: xp.ndarray, scale: float, out: xp.ndarray) -> xp.ndarray:
-    """scale·g² computed as (scale·g)·g into ``out`` (two passes), the order of PyTorch's
-    ``addcmul(g, g, value=scale)``: scaling first keeps 1e-3·(1e20)² = 1e37 finite in float32
-    where squaring first overflows to inf."""
-    xp.multiply(grad, scale, out=out)
-    out *= grad
-    return out
+    """scale·g² computed as (√scale·g)² into ``out`` (two passes, each reading one array): scaling
+    before squaring, as PyTorch's ``addcmul(g, g, value=scale)`` does, keeps 1e-3·(1e20)² = 1e37
+    finite in float32 where squaring first overflows to inf; equal to it up to float32 rounding."""
+    xp.multiply(grad, math.sqrt(scale), out=out)
+    return xp.square(out, out=out)
 
 
 class Workspace:

@@ -16,7 +16,7 @@ class RMSprop(Optimizer):
     With gradient g (negated when ``maximize``), smoothing α, learning rate γ::
 
         g = g + λ·θ                          (if weight_decay != 0: L2 regularisation)
-        v = α·v + (1 - α)·g²                 (as ((1 - α)·g)·g: finite for g = 1e20, as PyTorch)
+        v = α·v + (1 - α)·g²                 (as (√(1 - α)·g)²: finite for g = 1e20, as PyTorch)
         d = v - ḡ², ḡ = α·ḡ + (1 - α)·g      (centered)  else  d = v
         b = μ·b + g / (√d + ε);  θ = θ - γ·b  (momentum > 0)
         θ = θ - γ·g / (√d + ε)                (otherwise)
