@@ -78,6 +78,58 @@ class Pipeline(IterableDataset):
         """The number of elements, ``INFINITE`` (-1) or ``UNKNOWN`` (-2), as ``tf.data``."""
         raise NotImplementedError
 
+    def chain(self) -> list[Pipeline]:
+        """The stages from the source to this one."""
+        parent = getattr(self, "parent", None)
+        return [*(parent.chain() if parent is not None else []), self]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The iteration state of the pipeline between two passes (epochs), JSON-serialisable:
+        ``{"stages": [class names, source first], "states": [each stage's state or None]}``. A seeded
+        ``shuffle`` saves its generator, a filled index ``cache`` its order. Restored with
+        ``load_state_dict`` into the same pipeline built afresh (in a new process, say), the next
+        passes equal those an uninterrupted run would make, bitwise. Shuffles without a seed draw
+        from the global generator: save it with ``sn.get_rng_state()``."""
+        stages = self.chain()
+        return {"stages": [type(stage).__name__ for stage in stages],
+                "states": [stage._state() for stage in stages]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state saved by ``state_dict``. Everything is checked first (a dict of this
+        pipeline's stages, each stage's state well formed); a malformed state raises ``ValueError``
+        naming the stage and what is wrong, and changes nothing."""
+        stages = self.chain()
+        names = [type(stage).__name__ for stage in stages]
+        if not isinstance(state, dict) or set(state) != {"stages", "states"}:
+            raise ValueError("a pipeline state must be the dict {'stages': [...], 'states': [...]} returned "
+                             f"by state_dict(), got {type(state).__name__}")
+        states = state["states"]
+        if state["stages"] != names or not isinstance(states, list) or len(states) != len(names):
+            raise ValueError(f"the pipeline state is for the stages {state['stages']!r}, this pipeline has "
+                             f"{names}")
+        checked = [stage._checked_state(saved) for stage, saved in zip(stages, states)]
+        for stage, value in zip(stages, checked):
+            stage._set_state(value)
+
+    def _state(self) -> Any:
+        """This stage's own iteration state (None: it has none)."""
+        return None
+
+    def _checked_state(self, saved: Any) -> Any:
+        """``saved`` validated for this stage, in the form ``_set_state`` takes; ValueError otherwise."""
+        if saved is not None:
+            raise ValueError(f"{type(self).__name__} has no state to restore, got {type(saved).__name__}")
+        return None
+
+    def _set_state(self, value: Any) -> None:
+        """Install a state checked by ``_checked_state``."""
+
+    def source_arrays(self) -> tuple[xp.ndarray, ...] | None:
+        """The in-memory arrays whose slices are, all of them and nothing else, this pipeline's
+        elements (in some order, batched or repeated); None when a stage makes or drops elements
+        (``map``, ``filter``, ``take``, ``skip``). Lets ``fit`` check the data whole before training."""
+        return None
+
     def __iter__(self) -> Iterator[Any]:
         items = self._items()
         return items if self.source is None else map(self.source.element, items)
@@ -193,18 +245,27 @@ class TensorSlices(Pipeline):
     def _items(self) -> Iterator[int]:
         return iter(range(len(self.arrays[0])))
 
+    def source_arrays(self) -> tuple[xp.ndarray, ...]:
+        return self.arrays
+
     def cardinality(self) -> int:
         return len(self.arrays[0])
 
 
 class Stage(Pipeline):
-    """A stage reading from ``parent``."""
+    """A stage reading from ``parent``; ``keeps_all`` when it passes on every element of its parent
+    (reordered, batched or repeated) and makes no new ones."""
+
+    keeps_all = False
 
     def __init__(self, parent: Pipeline) -> None:
         self.parent = parent
 
     def cardinality(self) -> int:
         return self.parent.cardinality()
+
+    def source_arrays(self) -> tuple[xp.ndarray, ...] | None:
+        return self.parent.source_arrays() if self.keeps_all else None
 
 
 class IndexStage(Stage):
@@ -266,6 +327,8 @@ def shuffle_buffer(items: Iterable[Any], buffer_size: int, rng: Any) -> Iterator
 class Shuffle(IndexStage):
     """Elements in an order drawn through a shuffle buffer."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline, buffer_size: int, seed: int | None, reshuffle: bool) -> None:
         super().__init__(parent)
         if not isinstance(buffer_size, (int, xp.integer)) or buffer_size < 1:
@@ -284,6 +347,25 @@ class Shuffle(IndexStage):
 
     def _items(self) -> Iterator[Any]:
         return shuffle_buffer(self.parent._items(), self.buffer_size, self._generator())
+
+    def _state(self) -> Any:
+        return None if self.rng is None else {"rng": self.rng.bit_generator.state}
+
+    def _checked_state(self, saved: Any) -> Any:
+        if self.rng is None:
+            return super()._checked_state(saved)
+        rng = saved.get("rng") if isinstance(saved, dict) else None
+        probe = xp.random.PCG64()
+        try:
+            probe.state = rng
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
+            raise ValueError(f"Shuffle(seed={self.seed}): the saved generator state is malformed "
+                             f"({type(error).__name__}: {error})") from None
+        return probe.state
+
+    def _set_state(self, value: Any) -> None:
+        if self.rng is not None:
+            self.rng.bit_generator.state = value
 
 
 class Take(IndexStage):
@@ -325,6 +407,8 @@ class Skip(IndexStage):
 class Repeat(IndexStage):
     """The parent's elements ``count`` times over (forever for -1); each pass iterates it afresh."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline, count: int) -> None:
         super().__init__(parent)
         self.count = count
@@ -349,6 +433,8 @@ class Repeat(IndexStage):
 class Cache(IndexStage):
     """The parent's elements, recorded on the first complete pass and replayed afterwards."""
 
+    keeps_all = True
+
     def __init__(self, parent: Pipeline) -> None:
         super().__init__(parent)
         self.cached: list[Any] | None = None
@@ -363,9 +449,33 @@ class Cache(IndexStage):
             yield item
         self.cached = recorded
 
+    def _state(self) -> Any:
+        if self.cached is None:
+            return None
+        if self.source is None:
+            raise ValueError("the state of a cache() of mapped elements cannot be saved; cache before map(), "
+                             "or save the state before the first pass")
+        return {"indices": [int(index) for index in self.cached]}
+
+    def _checked_state(self, saved: Any) -> Any:
+        if saved is None:
+            return None
+        indices = saved.get("indices") if isinstance(saved, dict) else None
+        size = self.source.cardinality() if self.source is not None else 0
+        valid = isinstance(indices, list) and all(
+            isinstance(index, int) and not isinstance(index, bool) and 0 <= index < size for index in indices)
+        if not valid:
+            raise ValueError(f"Cache: the saved state must be {{'indices': [...]}} of ints in [0, {size})")
+        return list(indices)
+
+    def _set_state(self, value: Any) -> None:
+        self.cached = value
+
 
 class Batch(Stage):
     """Consecutive elements stacked into batches."""
+
+    keeps_all = True
 
     def __init__(self, parent: Pipeline, batch_size: int, drop_remainder: bool) -> None:
         super().__init__(parent)
@@ -425,6 +535,8 @@ def _put(channel: queue.Queue, item: Any, stop: threading.Event) -> bool:
 
 class Prefetch(Stage):
     """The parent's elements, produced ahead by a background thread into a bounded queue."""
+
+    keeps_all = True
 
     def __init__(self, parent: Pipeline, buffer_size: int) -> None:
         super().__init__(parent)

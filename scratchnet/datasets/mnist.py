@@ -17,6 +17,8 @@ known SHA-256 digest before use; see ``FileSpec`` for which bytes are hashed.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +27,31 @@ from typing import Any
 
 from scratchnet.backend import xp
 from scratchnet.data.dataset import Dataset
-from scratchnet.datasets.download import ChecksumError, DownloadError, download, verify_sha256
-from scratchnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, decompress, parse_idx
+from scratchnet.datasets.download import (
+    CHUNK_SIZE,
+    ChecksumError,
+    DownloadError,
+    check_digest,
+    download,
+    file_sha256,
+)
+from scratchnet.datasets.idx import (
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    IDXError,
+    is_gzip,
+    load_idx,
+    max_idx_bytes,
+    open_idx,
+    refuse_html,
+)
 
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 """Where distributions install data sets (Debian's ``dataset-fashion-mnist``)."""
+
+
+DEFAULT_MAX_DOWNLOAD = 256 << 20
+"""The size cap (bytes) of a downloaded data file whose shape is not known."""
 
 
 class DatasetNotFoundError(FileNotFoundError, RuntimeError):
@@ -39,18 +61,44 @@ class DatasetNotFoundError(FileNotFoundError, RuntimeError):
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One IDX file of a data set and its known digest.
+    """One IDX file of a data set, its known digests and the shape its header must announce.
 
-    ``sha256`` is the digest of the *decompressed* IDX bytes, so that any faithful copy passes,
-    however it was compressed (Debian's ``.gz`` files differ byte-wise from the official ones).
-    Where only the digest of the official ``.gz`` file is known (``gz_sha256``), the file must be
-    that official ``.gz`` byte for byte.
+    ``gz_sha256`` is the digest (or a tuple of digests) of the files *as stored*: the official
+    ``.gz`` and known re-packagings (Debian's ``.gz`` files differ byte-wise from the official ones).
+    A file is hashed as stored first, streamed; when that digest is not known, ``sha256``, the digest
+    of the *decompressed* IDX bytes, still accepts any faithful copy however it was compressed (or a
+    raw one): the copy is inflated in chunks, at most the bytes that ``shape`` implies, into the hash
+    only. A file is then read with that bound (see ``idx.load_idx``), so a gzip bomb is refused
+    without being inflated into memory.
     """
 
     filename: str
     magic: int
     sha256: str | None = None
-    gz_sha256: str | None = None
+    gz_sha256: str | tuple[str, ...] | None = None
+    shape: tuple[int, ...] | None = None
+
+    @property
+    def stored_digests(self) -> tuple[str, ...]:
+        """The accepted SHA-256 digests of the file as stored (``gz_sha256`` as a tuple)."""
+        if self.gz_sha256 is None:
+            return ()
+        return (self.gz_sha256,) if isinstance(self.gz_sha256, str) else tuple(self.gz_sha256)
+
+    @property
+    def size(self) -> int | None:
+        """The bytes of an IDX file of uint8 values of ``shape`` (header included); None if unknown."""
+        return None if self.shape is None else 4 + 4 * len(self.shape) + math.prod(self.shape)
+
+    def idx_size(self, path: Path) -> int:
+        """The most IDX bytes a faithful copy holds: ``size`` when known, else what the file at
+        ``path`` can hold."""
+        return max_idx_bytes(path) if self.size is None else self.size
+
+    def max_download_bytes(self) -> int:
+        """The size cap of a download of this file: ``size`` plus 1% and 64 KiB (gzip never grows
+        data by more) when known, else ``DEFAULT_MAX_DOWNLOAD``."""
+        return DEFAULT_MAX_DOWNLOAD if self.size is None else self.size + self.size // 100 + (1 << 16)
 
 
 @dataclass(frozen=True)
@@ -74,17 +122,29 @@ class IDXDatasetSpec:
 FASHION_MNIST = IDXDatasetSpec(
     name="fashion-mnist",
     title="Fashion-MNIST",
-    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-             "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
-    # SHA-256 of the decompressed IDX bytes, computed from Debian's dataset-fashion-mnist files.
+    mirrors=("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+             "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+    # sha256: of the decompressed IDX bytes, computed from Debian's dataset-fashion-mnist files.
+    # gz_sha256: the official .gz files (as in TensorFlow Datasets and the data set's README MD5s),
+    # then Debian's .gz files (computed from its dataset-fashion-mnist package).
     train_images=FileSpec("train-images-idx3-ubyte.gz", IMAGES_MAGIC,
-                          "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+                          "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                          ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                           "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+                          (60000, 28, 28)),
     train_labels=FileSpec("train-labels-idx1-ubyte.gz", LABELS_MAGIC,
-                          "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+                          "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                          ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                           "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"), (60000,)),
     test_images=FileSpec("t10k-images-idx3-ubyte.gz", IMAGES_MAGIC,
-                         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+                         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                         ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                          "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+                         (10000, 28, 28)),
     test_labels=FileSpec("t10k-labels-idx1-ubyte.gz", LABELS_MAGIC,
-                         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+                         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                         ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                          "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"), (10000,)),
 )
 
 MNIST_SPEC = IDXDatasetSpec(
@@ -97,13 +157,17 @@ MNIST_SPEC = IDXDatasetSpec(
     # They could not be re-verified where this was written (no MNIST copy, no network); the
     # decompressed digests are unknown, so only the official .gz files are accepted.
     train_images=FileSpec("train-images-idx3-ubyte.gz", IMAGES_MAGIC,
-                          gz_sha256="440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+                          gz_sha256="440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                          shape=(60000, 28, 28)),
     train_labels=FileSpec("train-labels-idx1-ubyte.gz", LABELS_MAGIC,
-                          gz_sha256="3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+                          gz_sha256="3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                          shape=(60000,)),
     test_images=FileSpec("t10k-images-idx3-ubyte.gz", IMAGES_MAGIC,
-                         gz_sha256="8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+                         gz_sha256="8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                         shape=(10000, 28, 28)),
     test_labels=FileSpec("t10k-labels-idx1-ubyte.gz", LABELS_MAGIC,
-                         gz_sha256="f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+                         gz_sha256="f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                         shape=(10000,)),
 )
 
 
@@ -136,17 +200,40 @@ def _candidates(directory: Path, spec: FileSpec) -> list[Path]:
     return [directory / n for n in dict.fromkeys(names)]
 
 
-def _verified_bytes(path: Path, spec: FileSpec) -> bytes:
-    """The decompressed IDX bytes of ``path`` after checking them against ``spec``'s digest."""
-    raw = path.read_bytes()
-    if spec.sha256 is None and spec.gz_sha256 is not None:
-        verify_sha256(raw, spec.gz_sha256, str(path))
-    data = decompress(raw, str(path))
-    if spec.sha256 is not None:
-        verify_sha256(data, spec.sha256, str(path))
-    elif spec.gz_sha256 is None:
-        raise ChecksumError(f"no known SHA-256 digest for {path.name}; refusing an unverified file")
-    return data
+def _inflated_sha256(path: Path, limit: int) -> str:
+    """The SHA-256 of the IDX bytes of ``path`` (gunzipped on the fly), inflating at most ``limit``
+    bytes in chunks that only feed the hash (``IDXError`` past the limit: a gzip bomb)."""
+    digest, total = hashlib.sha256(), 0
+    with open_idx(path) as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            total += len(chunk)
+            if total > limit:
+                raise IDXError(f"{path} inflates to more than {limit:,} bytes, more than a faithful copy "
+                               "holds (a gzip bomb?); refused")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, spec: FileSpec) -> None:
+    """Check the file at ``path`` against ``spec``'s digests, streamed (see ``FileSpec``); raises
+    ``ChecksumError`` (or ``IDXError`` for a stream that inflates too far) naming the file."""
+    stored = file_sha256(path)
+    if stored in spec.stored_digests:
+        return
+    refuse_html(path)
+    if spec.sha256 is None:
+        if not spec.stored_digests:
+            raise ChecksumError(f"no known SHA-256 digest for {path.name}; refusing an unverified file")
+        check_digest(stored, spec.stored_digests, str(path))
+    check_digest(_inflated_sha256(path, spec.idx_size(path)) if is_gzip(path) else stored, spec.sha256,
+                 str(path))
+
+
+def read_verified(path: Path, spec: FileSpec) -> xp.ndarray:
+    """The array of the IDX file at ``path`` once it passed ``verify_file``, read with its header
+    checked against ``spec`` (magic number, shape) before anything is allocated."""
+    verify_file(path, spec)
+    return load_idx(path, spec.magic, spec.shape)
 
 
 def _where_to_put(spec: IDXDatasetSpec, dirs: list[Path]) -> str:
@@ -159,8 +246,9 @@ def _where_to_put(spec: IDXDatasetSpec, dirs: list[Path]) -> str:
 
 
 def locate(spec: IDXDatasetSpec, file: FileSpec, root: str | Path | None = None, fetch: bool = True,
-           progress: bool = True, timeout: float = 30.0) -> Path:
-    """The path of ``file``: the first copy on the search path, else a fresh verified download."""
+           progress: bool = True, timeout: float = 30.0, deadline: float = 900.0) -> Path:
+    """The path of ``file``: the first copy on the search path, else a fresh verified download
+    (``timeout`` seconds per network read, ``deadline`` seconds in all, ``file.max_download_bytes()``)."""
     dirs = search_dirs(spec.name, root)
     for directory in dirs:
         for path in _candidates(directory, file):
@@ -174,26 +262,25 @@ def locate(spec: IDXDatasetSpec, file: FileSpec, root: str | Path | None = None,
     destination = (dirs[0] if root is not None else cache_dir(spec.name)) / file.filename
     urls = [mirror.rstrip("/") + "/" + file.filename for mirror in spec.mirrors]
     try:
-        return download(urls, destination, lambda path: _check_download(path, file), timeout, progress)
+        return download(urls, destination, lambda path: read_verified(path, file), timeout, progress,
+                        max_bytes=file.max_download_bytes(), deadline=deadline)
     except DownloadError as error:
         raise DatasetNotFoundError(f"{spec.title}: {file.filename} is not on disk and could not be "
                                    f"downloaded (offline?).\n{error}\n{where}") from error
 
 
-def _check_download(path: Path, file: FileSpec) -> None:
-    parse_idx(_verified_bytes(path, file), str(path), file.magic)
-
-
 def load_file(spec: IDXDatasetSpec, file: FileSpec, **options: Any) -> xp.ndarray:
     """The verified array of one file of ``spec`` (options as for ``locate``)."""
-    path = locate(spec, file, **options)
-    return parse_idx(_verified_bytes(path, file), str(path), file.magic)
+    return read_verified(locate(spec, file, **options), file)
 
 
 def load_idx_dataset(spec: IDXDatasetSpec, root: str | Path | None = None, download: bool = True,
-                     progress: bool = True, timeout: float = 30.0) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-    """``((x_train, y_train), (x_test, y_test))`` of an IDX data set, found or downloaded, verified."""
-    options = {"root": root, "fetch": download, "progress": progress, "timeout": timeout}
+                     progress: bool = True, timeout: float = 30.0,
+                     deadline: float = 900.0) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """``((x_train, y_train), (x_test, y_test))`` of an IDX data set, found or downloaded, verified
+    (``timeout`` and ``deadline`` in seconds, for each file, as for ``locate``)."""
+    options = {"root": root, "fetch": download, "progress": progress, "timeout": timeout,
+               "deadline": deadline}
     x_train, y_train, x_test, y_test = (load_file(spec, f, **options) for f in spec.files)
     for split, (x, y) in (("train", (x_train, y_train)), ("test", (x_test, y_test))):
         if len(x) != len(y):

@@ -110,11 +110,27 @@ class SoftmaxCrossEntropy(ArrayFunction):
 
     def forward(self, logits: xp.ndarray, *probabilities: xp.ndarray) -> xp.ndarray:
         self.log_p = log_softmax_array(logits, axis=1)
-        q, self.denominator = (self._probability_coefficients(probabilities[0]) if probabilities
-                               else self._index_coefficients(logits))
-        self.q = q
-        losses = -xp.einsum("ij,ij->i", q, self.log_p)
+        if probabilities:
+            self.q, self.denominator = self._probability_coefficients(probabilities[0])
+            losses = -xp.einsum("ij,ij->i", self.q, self.log_p)
+        else:
+            self.q, self.denominator = self._index_coefficients(logits)
+            losses = self._index_losses()
         return _reduce_array(losses, self.reduction, self.denominator)
+
+    def _index_losses(self) -> xp.ndarray:
+        """lᵢ = −(1 − ε)·w_yᵢ·log pᵢ[yᵢ] − (ε/C)·Σ_c w_c·log pᵢ_c on kept rows, 0 on ignored ones.
+
+        Only the label's log-probability is read (PyTorch gathers it too): a product with the
+        one-hot zeros would turn a class whose log-probability is −inf (logits ±3e38) into NaN."""
+        rows, classes = self.log_p.shape
+        picked = xp.where(self.kept, self.log_p[xp.arange(rows), self.safe_labels], 0)
+        losses = picked * self.label_weight
+        losses *= -(1 - self.smoothing)
+        if self.smoothing:
+            uniform = xp.where(self.kept, self.log_p @ self._weights(self.log_p), 0)
+            losses -= (self.smoothing / classes) * uniform
+        return losses
 
     def _weights(self, like: xp.ndarray) -> xp.ndarray:
         weight = self.class_weight
@@ -124,12 +140,13 @@ class SoftmaxCrossEntropy(ArrayFunction):
         """q = (1 − ε)·w_y·one-hot(y) + ε/C·w on kept rows (zero on ignored ones), and the
         'mean' denominator Σ w_y over kept rows (their count without class weights)."""
         rows, classes = logits.shape
-        kept = self.labels != self.ignore_index
-        labels = xp.where(kept, self.labels, 0)
+        self.kept = kept = self.labels != self.ignore_index
+        self.safe_labels = labels = xp.where(kept, self.labels, 0)
         if self.class_weight is None:
             label_weight = kept.astype(logits.dtype)
         else:
             label_weight = self._weights(logits)[labels] * kept
+        self.label_weight = label_weight
         q = xp.zeros_like(logits)
         q[xp.arange(rows), labels] = label_weight * (1 - self.smoothing) if self.smoothing else label_weight
         if self.smoothing:

@@ -10,12 +10,14 @@ generator; input batches are cast to float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.data import validation
+from scratchnet.data.pipeline import INFINITE
 from scratchnet.training import batch_indices
 
 
@@ -64,34 +66,119 @@ class ArrayBatches:
 
 
 class SourceBatches:
-    """The batches of a pipeline or DataLoader, as ``(x, y)`` arrays (``x`` alone for inputs only)."""
+    """The batches of a pipeline or DataLoader, as ``(x, y)`` arrays (``x`` alone for inputs only).
+
+    Unless the whole source was checked before training (``checked``, see ``check_before_training``),
+    each batch is validated as it is read, as arrays are (numeric, not empty, equal lengths, no
+    NaN/inf, and ``check_targets(x, y)``), the error naming the batch's index."""
 
     def __init__(self, source: Any, inputs_only: bool = False) -> None:
         self.source = source
         self.inputs_only = inputs_only
+        self.checked = False
+        self.check_targets: Callable[[Any, Any], None] | None = None
 
-    def __len__(self) -> int | None:
+    @property
+    def steps(self) -> int | None:
+        """Batches in one pass over the source; None when unknown (a generator, ``filter``)."""
         try:
             return len(self.source)
         except TypeError:
             return None
 
+    @property
+    def infinite(self) -> bool:
+        """Whether the source is endless (a pipeline ending in ``repeat()``)."""
+        cardinality = getattr(self.source, "cardinality", None)
+        return callable(cardinality) and cardinality() == INFINITE
+
     def __iter__(self) -> Iterator[Any]:
-        for batch in self.source:
-            batch = _numpy(batch)
-            if isinstance(batch, (tuple, list)):
-                if self.inputs_only:
-                    yield as_float_input(batch[0])
-                    continue
-                if len(batch) < 2:
-                    raise ValueError("a data set given to fit/evaluate must yield (x, y) batches, "
-                                     f"got a tuple of {len(batch)}")
-                yield (as_float_input(batch[0]), *batch[1:3])
-            elif self.inputs_only:
-                yield as_float_input(batch)
-            else:
+        for index, batch in enumerate(self.source):
+            x, y, *weights = self._parts(_numpy(batch))
+            if not self.checked:
+                self._check(x, y, index)
+            yield as_float_input(x) if self.inputs_only else (as_float_input(x), y, *weights)
+
+    def _parts(self, batch: Any) -> tuple[Any, ...]:
+        """``(x, y)`` or ``(x, y, sample_weight)`` of one batch (``(x, None)`` for inputs only)."""
+        if isinstance(batch, (tuple, list)):
+            if self.inputs_only:
+                return batch[0], None
+            if len(batch) < 2:
                 raise ValueError("a data set given to fit/evaluate must yield (x, y) batches, "
-                                 f"got {type(batch).__name__}")
+                                 f"got a tuple of {len(batch)}")
+            return tuple(batch[:3])
+        if self.inputs_only:
+            return batch, None
+        raise ValueError("a data set given to fit/evaluate must yield (x, y) batches, "
+                         f"got {type(batch).__name__}")
+
+    def _check(self, x: Any, y: Any, index: int) -> None:
+        """Validate one batch as arrays are validated; errors name the batch."""
+        try:
+            x, y = checked_arrays(x, y)
+            if y is not None and self.check_targets is not None:
+                self.check_targets(x, y)
+        except ValueError as error:
+            raise type(error)(f"batch {index} of the data set: {error}") from error
+
+
+def first_batch(data: SourceBatches) -> Any:
+    """The first batch of a source (to build a model on its shape); ``ValueError`` in Keras's
+    words when the source gives none."""
+    for batch in data:
+        return batch
+    raise ValueError("Expect x to be a non-empty array or dataset (the data set gave no batches)")
+
+
+def count_steps(data: ArrayBatches | SourceBatches | StepsPerEpoch) -> int | None:
+    """The number of batches of one epoch of ``data``; None when a source cannot tell."""
+    return data.steps if isinstance(data, SourceBatches) else len(data)
+
+
+def refuse_infinite(data: Any, role: str = "x") -> None:
+    """``ValueError`` for an endless source (a pipeline ending in ``repeat()``): ``fit``'s ``x``
+    (``role`` "x") needs ``steps_per_epoch``, anything else a ``.take(n)``."""
+    if isinstance(data, SourceBatches) and data.infinite:
+        hint = ("give steps_per_epoch, the number of batches in an epoch, or do not repeat() it"
+                if role == "x" else "bound it with .take(n)")
+        raise ValueError(f"{role} is an infinite data set (a pipeline ending in repeat()): {hint}")
+
+
+def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], role: str = "x",
+                          read_through: bool = False) -> None:
+    """The one validation of data entering ``fit``/``evaluate``, before any weight changes where the
+    data is finite and in memory: arrays (already numeric, finite, of equal lengths) get their
+    targets checked (``check_targets(x, y)``: labels in range, shapes that fit the loss); a pipeline
+    whose batches are exactly slices of in-memory arrays (``from_tensor_slices`` followed by
+    ``shuffle``, ``batch``, ``repeat``, ``cache``, ``prefetch``) has those arrays checked whole. Any
+    other source is checked batch by batch as it is read; with ``read_through`` (validation data) a
+    finite one is also read through once now, the global generator's state kept, so that it fails
+    before the first epoch. An endless source is refused (``role`` names it in the message) unless
+    the epoch is bounded by ``steps_per_epoch``."""
+    bounded = isinstance(data, StepsPerEpoch)
+    data = data.data if bounded else data
+    if isinstance(data, ArrayBatches):
+        if data.y is not None:
+            check_targets(data.x, data.y)
+        return
+    if not bounded:
+        refuse_infinite(data, role)
+    arrays = getattr(data.source, "source_arrays", lambda: None)()
+    if arrays is not None and len(arrays) >= 2:
+        x, y = checked_arrays(arrays[0], arrays[1])
+        check_targets(x, y)
+        data.checked = True
+    else:
+        data.check_targets = check_targets
+        if read_through and data.steps is not None:
+            state = backend.get_rng_state()
+            for _ in data:
+                pass
+            backend.set_rng_state(state)
+
+
+_END = object()
 
 
 class StepsPerEpoch:
@@ -109,14 +196,17 @@ class StepsPerEpoch:
         return self.steps
 
     def __iter__(self) -> Iterator[Any]:
-        for _ in range(self.steps):
+        for step in range(self.steps):
             if self.iterator is None:
                 self.iterator = iter(self.data)
-            try:
-                yield next(self.iterator)
-            except StopIteration:
+            batch = next(self.iterator, _END)
+            if batch is _END and step == 0:  # the previous epoch ended with the data: start afresh
+                self.iterator = iter(self.data)
+                batch = next(self.iterator, _END)
+            if batch is _END:
                 self.iterator = None
                 return
+            yield batch
 
 
 def checked_arrays(x: Any, y: Any) -> tuple[xp.ndarray, xp.ndarray | None]:

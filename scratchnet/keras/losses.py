@@ -52,14 +52,28 @@ def _class_logits(y_pred: Tensor, from_logits: bool) -> Tensor:
     return _clipped_log(y_pred) if logits is None else logits
 
 
-def _aligned(y_true: Any, y_pred: Tensor) -> Tensor:
+def check_target_shape(target_shape: tuple[int, ...], output_shape: tuple[int, ...], loss: str) -> None:
+    """Targets must have the predictions' shape (``(N,)`` fits ``(N, 1)``, as Keras squeezes that
+    axis); ``ValueError`` naming both shapes otherwise, suggesting the sparse loss for class indices."""
+    if len(target_shape) == len(output_shape) - 1 and output_shape[-1] == 1:
+        target_shape = (*target_shape, 1)
+    if tuple(target_shape) == tuple(output_shape):
+        return
+    hint = ""
+    if len(target_shape) == 1 and len(output_shape) == 2 and output_shape[-1] > 1:
+        hint = ("; they look like integer class indices: use loss='sparse_categorical_crossentropy', "
+                "or one-hot encode them with keras.utils.to_categorical(y)")
+    raise ValueError(f"{loss}: targets of shape {tuple(target_shape)} do not match predictions of shape "
+                     f"{tuple(output_shape)}{hint}")
+
+
+def _aligned(y_true: Any, y_pred: Tensor, loss: str = "loss") -> Tensor:
     """``y_true`` as a float Tensor of ``y_pred``'s shape: ``(N,)`` targets fit ``(N, 1)``
     predictions (Keras squeezes/expands that axis); other mismatches raise ``ValueError``."""
     target = as_tensor(y_true)
-    if target.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-        target = target.reshape(y_pred.shape)
+    check_target_shape(target.shape, y_pred.shape, loss)
     if target.shape != y_pred.shape:
-        raise ValueError(f"targets of shape {target.shape} do not match predictions of shape {y_pred.shape}")
+        target = target.reshape(y_pred.shape)
     return target if target.dtype == y_pred.dtype else target.astype(y_pred.dtype)
 
 
@@ -69,6 +83,10 @@ def sparse_labels(y_true: Any, num_classes: int) -> xp.ndarray:
     labels = y_true.array if isinstance(y_true, Tensor) else xp.asarray(y_true)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
+    if labels.ndim == 2 and labels.shape[1] == num_classes > 1:
+        raise ValueError(f"sparse_categorical_crossentropy expects integer class indices of shape (N,), "
+                         f"got targets of shape {labels.shape} that look one-hot (one column per class): use "
+                         "loss='categorical_crossentropy', or pass the indices y.argmax(axis=-1)")
     if labels.dtype.kind in "iu" and labels.size and 0 <= labels.min() and labels.max() < num_classes:
         return labels
     return check_labels(labels, num_classes)
@@ -114,8 +132,14 @@ class Loss(config.Configurable):
                              "sample (sample_weight / class_weight need per-sample losses)")
         return losses if losses.ndim == 1 else losses.mean(axis=tuple(range(1, losses.ndim)))
 
+    aligned = False
+    """Whether targets must have the predictions' shape (checked by ``validate``)."""
+
     def validate(self, y_true: xp.ndarray, output_shape: tuple[int, ...]) -> None:
-        """Check all targets once before training (``fit`` calls it); raises ``ValueError``."""
+        """Check all targets once before training (``fit`` calls it); raises ``ValueError``. Losses
+        whose targets are ``aligned`` with the predictions check the shapes."""
+        if self.aligned:
+            check_target_shape(xp.shape(y_true), output_shape, self.name)
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -140,6 +164,7 @@ class SparseCategoricalCrossentropy(Loss):
 class CategoricalCrossentropy(Loss):
     """−mean Σ_c y_c log p_c for one-hot (or soft) targets y of the predictions' shape."""
 
+    aligned = True
     accuracy = staticmethod(metrics.categorical_accuracy)
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
@@ -150,14 +175,15 @@ class CategoricalCrossentropy(Loss):
 
     def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
         logits = _class_logits(y_pred, self.from_logits)
-        return F.cross_entropy(logits, _aligned(y_true, y_pred), label_smoothing=self.label_smoothing,
-                               reduction=reduction)
+        return F.cross_entropy(logits, _aligned(y_true, y_pred, self.name),
+                               label_smoothing=self.label_smoothing, reduction=reduction)
 
 
 class BinaryCrossentropy(Loss):
     """−mean(y·log p + (1 − y)·log(1 − p)) for targets in [0, 1]; p probabilities (default) or
     logits (``from_logits=True``, the numerically stable form)."""
 
+    aligned = True
     accuracy = staticmethod(metrics.binary_accuracy)
 
     def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
@@ -165,7 +191,7 @@ class BinaryCrossentropy(Loss):
         self.from_logits = from_logits
 
     def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
-        target = _aligned(y_true, y_pred)
+        target = _aligned(y_true, y_pred, self.name)
         logits = y_pred if self.from_logits else logits_behind(y_pred, SigmoidFunction)
         if logits is not None:
             return F.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
@@ -175,15 +201,19 @@ class BinaryCrossentropy(Loss):
 class MeanSquaredError(Loss):
     """mean((y − ŷ)²)."""
 
+    aligned = True
+
     def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
-        return F.mse_loss(y_pred, _aligned(y_true, y_pred), reduction=reduction)
+        return F.mse_loss(y_pred, _aligned(y_true, y_pred, self.name), reduction=reduction)
 
 
 class MeanAbsoluteError(Loss):
     """mean(|y − ŷ|)."""
 
+    aligned = True
+
     def losses(self, y_true: Any, y_pred: Tensor, reduction: str) -> Tensor:
-        return F.l1_loss(y_pred, _aligned(y_true, y_pred), reduction=reduction)
+        return F.l1_loss(y_pred, _aligned(y_true, y_pred, self.name), reduction=reduction)
 
 
 class LossFunctionWrapper(Loss):

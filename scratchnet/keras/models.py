@@ -181,16 +181,31 @@ class Model(Layer):
     def _training_call(self, x: Any) -> Tensor:
         return self(x, training=True)
 
-    def _prepare(self, data: Any) -> None:
-        """Build the model (on the data's sample shape), check the targets once against the
-        outputs (e.g. label range), and build the optimizer on the model's variables."""
-        data = data.data if isinstance(data, data_adapter.StepsPerEpoch) else data
-        arrays = isinstance(data, data_adapter.ArrayBatches)
+    def _prepare(self, data: Any, validation: Any = None) -> None:
+        """Build the model (on the data's sample shape), validate the training and validation data
+        before any weight changes (``data_adapter.check_before_training``), and build the optimizer
+        on the model's variables."""
+        inner = data.data if isinstance(data, data_adapter.StepsPerEpoch) else data
         if not self.built:
-            self.build(data.x.shape if arrays else xp.shape(next(iter(data))[0]))
-        if arrays:
-            self.loss.validate(data.y, self.predict_on_batch(data.x[:1]).shape)
+            self.build(inner.x.shape if isinstance(inner, data_adapter.ArrayBatches) else
+                       xp.shape(data_adapter.first_batch(inner)[0]))
+        data_adapter.check_before_training(data, self._target_check())
+        if validation is not None:
+            data_adapter.check_before_training(validation, self._target_check(), "validation_data",
+                                               read_through=True)
         self.optimizer.build(self.trainable_variables)
+
+    def _target_check(self) -> Any:
+        """``check(x, y)``: the compiled loss's check of targets ``y`` against the model's outputs
+        for inputs like ``x`` (label range, shapes; the output shape is computed once)."""
+        output_shape: list[tuple[int, ...]] = []
+
+        def check(x: Any, y: Any) -> None:
+            if not output_shape:
+                output_shape.append(self.predict_on_batch(x[:1]).shape)
+            self.loss.validate(y, (len(y), *output_shape[0][1:]))
+
+        return check
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list[callbacks_module.Callback] | None = None,
@@ -218,10 +233,10 @@ class Model(Layer):
             train_data = data_adapter.StepsPerEpoch(train_data, steps_per_epoch)
         val_data = None if validation_data is None else \
             data_adapter.validation_batches(validation_data, batch_size)
-        self._prepare(train_data)
+        self._prepare(train_data, val_data)
         self.history = callbacks_module.History()
         verbose = 1 if verbose == "auto" else verbose
-        steps = len(train_data)
+        steps = data_adapter.count_steps(train_data)
         progress = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
         callback_list = callbacks_module.CallbackList(
             [*(callbacks or []), self.history, *progress],
@@ -264,6 +279,9 @@ class Model(Layer):
             callback_list.on_train_batch_end(step, running.result())
             if self.stop_training:
                 break
+        if not running.count:
+            raise ValueError("Expect x to be a non-empty array or dataset (the data set gave no batches "
+                             "in this epoch)")
         return running.result()
 
     def _evaluate_batches(self, data: Any, on_batch: Any = None) -> dict[str, float]:
@@ -290,7 +308,9 @@ class Model(Layer):
         ``sample_weight`` weighs it as in ``fit``."""
         self._check_compiled()
         data = data_adapter.batches(x, y, batch_size, sample_weight=sample_weight)
-        bar = Progbar(len(data), live=verbose in (1, "auto") and _is_terminal()) if verbose else None
+        data_adapter.check_before_training(data, self._target_check(), "x of evaluate")
+        bar = Progbar(data_adapter.count_steps(data), live=verbose in (1, "auto") and _is_terminal()) \
+            if verbose else None
         logs = self._evaluate_batches(data, None if bar is None else bar.update)
         if bar is not None:
             bar.close(logs)
@@ -303,8 +323,10 @@ class Model(Layer):
         """The model's outputs in inference mode for every sample of ``x``, as one NumPy array
         (``verbose`` is accepted for compatibility; nothing is printed)."""
         outputs = []
+        data = data_adapter.batches(x, batch_size=batch_size, inputs_only=True)
+        data_adapter.refuse_infinite(data, "x of predict")
         with no_grad():
-            for batch in data_adapter.batches(x, batch_size=batch_size, inputs_only=True):
+            for batch in data:
                 outputs.append(self(batch, training=False).array)
         if not outputs:
             raise ValueError("Expect x to be a non-empty array or dataset (predict got no batches)")

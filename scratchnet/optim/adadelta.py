@@ -7,7 +7,7 @@ from typing import Any
 
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.optim.optimizer import Optimizer, check_non_negative, require
+from scratchnet.optim.optimizer import Optimizer, check_non_negative, require, scaled_square
 
 
 class Adadelta(Optimizer):
@@ -46,7 +46,7 @@ class Adadelta(Optimizer):
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         delta, work = self._scratch(1, param), self._scratch(2, param)
         square_avg *= rho
-        square_avg += xp.multiply(xp.multiply(grad, grad, out=work), 1.0 - rho, out=work)
+        square_avg += scaled_square(grad, 1.0 - rho, work)
         std = xp.sqrt(xp.add(square_avg, eps, out=work), out=work)
         xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
         delta /= std

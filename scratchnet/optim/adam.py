@@ -8,7 +8,7 @@ from typing import Any
 
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.optim.optimizer import Optimizer, check_non_negative, require
+from scratchnet.optim.optimizer import Optimizer, check_non_negative, require, scaled_square
 
 
 class Adam(Optimizer):
@@ -56,6 +56,9 @@ class Adam(Optimizer):
                 group: dict[str, Any]) -> None:
         """One Adam step in twelve passes over the parameter, in place or into one scratch array.
 
+        (1 - β2)·g² is computed as (√(1 - β2)·g)², scaled first as PyTorch's addcmul: a gradient of
+        1e20 gives 1e37 instead of overflowing float32 to inf (which froze the parameter).
+
         The bias corrections are folded into two scalars: with c2 = √(1 - β2ᵗ),
         γ/(1 - β1ᵗ) · m / (√v̂/c2 + ε) = (γ·c2/(1 - β1ᵗ)) · m / (√v̂ + ε·c2) (equal up to rounding);
         the epsilon-hat form is the same with ε in place of ε·c2.
@@ -70,7 +73,7 @@ class Adam(Optimizer):
         exp_avg *= beta1
         exp_avg += xp.multiply(grad, 1.0 - beta1, out=work)
         exp_avg_sq *= beta2
-        exp_avg_sq += xp.multiply(xp.square(grad, out=work), 1.0 - beta2, out=work)
+        exp_avg_sq += scaled_square(grad, 1.0 - beta2, work)
         if group["amsgrad"]:
             exp_avg_sq = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
         bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** state["step"])

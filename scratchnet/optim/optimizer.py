@@ -9,6 +9,7 @@ in-place operators; the few temporaries go to a reusable workspace, so a step al
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,6 +33,14 @@ def check_non_negative(options: dict[str, Any], *names: str) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float, xp.number)):
             raise TypeError(f"{name} must be a number, got {type(value).__name__}")
         require(value >= 0.0, f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+
+
+def scaled_square(grad: xp.ndarray, scale: float, out: xp.ndarray) -> xp.ndarray:
+    """scale·g² computed as (√scale·g)² into ``out`` (two passes, each reading one array): scaling
+    before squaring, as PyTorch's ``addcmul(g, g, value=scale)`` does, keeps 1e-3·(1e20)² = 1e37
+    finite in float32 where squaring first overflows to inf; equal to it up to float32 rounding."""
+    xp.multiply(grad, math.sqrt(scale), out=out)
+    return xp.square(out, out=out)
 
 
 class Workspace:

@@ -7,7 +7,7 @@ from typing import Any
 
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.optim.optimizer import Optimizer, check_non_negative
+from scratchnet.optim.optimizer import Optimizer, check_non_negative, scaled_square
 
 
 class RMSprop(Optimizer):
@@ -16,12 +16,14 @@ class RMSprop(Optimizer):
     With gradient g (negated when ``maximize``), smoothing α, learning rate γ::
 
         g = g + λ·θ                          (if weight_decay != 0: L2 regularisation)
-        v = α·v + (1 - α)·g²
+        v = α·v + (1 - α)·g²                 (as (√(1 - α)·g)²: finite for g = 1e20, as PyTorch)
         d = v - ḡ², ḡ = α·ḡ + (1 - α)·g      (centered)  else  d = v
         b = μ·b + g / (√d + ε);  θ = θ - γ·b  (momentum > 0)
         θ = θ - γ·g / (√d + ε)                (otherwise)
 
     ε is added after the square root ("TensorFlow interchanges these two operations", PyTorch docs).
+    ḡ² is capped at the largest finite float: where v overflowed to inf, d stays inf (PyTorch's fused
+    multiply-add v - ḡ·ḡ gives inf there) instead of inf - inf = NaN.
     State: ``step``, ``square_avg`` (v), ``momentum_buffer`` (b), ``grad_avg`` (ḡ).
     """
 
@@ -51,11 +53,12 @@ class RMSprop(Optimizer):
         grad = self._effective_grad(param, grad, group, group["weight_decay"])
         square_avg = state["square_avg"]
         square_avg *= alpha
-        square_avg += xp.multiply(xp.multiply(grad, grad, out=work), 1.0 - alpha, out=work)
+        square_avg += scaled_square(grad, 1.0 - alpha, work)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg += xp.multiply(xp.subtract(grad, grad_avg, out=work), 1.0 - alpha, out=work)
-            xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work), out=work)
+            square = xp.minimum(xp.multiply(grad_avg, grad_avg, out=work), xp.finfo(work.dtype).max, out=work)
+            xp.subtract(square_avg, square, out=work)
             denominator = xp.sqrt(work, out=work)
         else:
             denominator = xp.sqrt(square_avg, out=work)
