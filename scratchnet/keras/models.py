@@ -24,6 +24,7 @@ from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
 from scratchnet.keras.progbar import Progbar
 from scratchnet.keras.summary import format_shape, print_summary
+from scratchnet.nn.allocation import claim
 from scratchnet.ops.convert import as_tensor
 from scratchnet.training import train_step
 
@@ -87,6 +88,7 @@ class Model(Layer):
         running the model once on zeros in inference mode."""
         shape = tuple(input_shape)
         mode = self.training
+        claim((1, *shape[1:]), f"the sample input that builds {self.name}")
         with no_grad():
             self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
         self.train(mode)
