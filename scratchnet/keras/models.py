@@ -18,7 +18,7 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers
+from scratchnet.keras import data_adapter, losses, optimizers, training_state
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
@@ -303,14 +303,15 @@ class Model(Layer):
 
     # ---- saving -----------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
-        """Save architecture and weights to one file (``sn.save``); ``keras.models.load_model``
-        reads it back. The model must be built."""
+        """Save architecture, weights, compile configuration and optimizer state to one file
+        (``sn.save`` of ``keras.training_state.model_file``), as Keras does;
+        ``keras.models.load_model`` reads it back. The model must be built."""
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
         if not self.built:
             raise ValueError("cannot save a model that has not been built; "
                              "call it on data or build() it first")
-        serialization.save(self, filepath)
+        serialization.save(training_state.model_file(self), filepath)
 
     def save_weights(self, filepath: str | os.PathLike[str]) -> None:
         """Save the weights only (the state dict, by PyTorch-style names)."""
@@ -432,9 +433,14 @@ def _trace_chain(inputs: Any, outputs: Any) -> list[Layer]:
 
 
 def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:  # noqa: A002
-    """A model saved by ``model.save`` (architecture and weights; nothing from the file is executed).
-    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``."""
-    model = serialization.load(filepath)
-    if not isinstance(model, Model):
-        raise ValueError(f"{os.fspath(filepath)} does not hold a Keras model (found {type(model).__name__})")
-    return model
+    """A model saved by ``model.save`` (nothing from the file is executed). With ``compile`` (and
+    a compiled model saved), it comes back compiled, its optimizer holding the saved state, so
+    that ``fit(initial_epoch=k)`` continues as an uninterrupted run would; otherwise uncompiled.
+    Malformed files raise ``SerializationError`` naming the file."""
+    contents = serialization.load(filepath)
+    if isinstance(contents, Model):  # a file written before model.save stored the optimizer
+        return contents
+    if not isinstance(contents, dict):
+        raise serialization.SerializationError(
+            f"{os.fspath(filepath)}: does not hold a Keras model (found {type(contents).__name__})")
+    return training_state.restore(contents, filepath, compile)
