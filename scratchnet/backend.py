@@ -54,13 +54,13 @@ def set_rng_state(state: dict[str, Any]) -> None:
     """Restore a state returned by ``get_rng_state``; ``ValueError`` (the generator unchanged)
     for anything else: other keys, or numbers outside PCG64's ranges (128-bit state and
     increment, a 0/1 flag, a 32-bit buffered value)."""
-    if not _is_rng_state(state):
+    if not is_rng_state(state):
         raise ValueError(f"set_rng_state expects a dict returned by sn.get_rng_state(), "
                          f"got {str(state)[:120]}")
     _generator.bit_generator.state = state
 
 
-def _is_rng_state(state: Any) -> bool:
+def is_rng_state(state: Any) -> bool:
     """Whether ``state`` has exactly the keys and value ranges of ``get_rng_state()``'s result."""
     def within(value: Any, end: int) -> bool:
         return type(value) is int and 0 <= value < end
