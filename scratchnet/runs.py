@@ -31,6 +31,7 @@ CHECKPOINT = "checkpoint.safetensors"
 MODEL = "model.safetensors"
 HISTORY = "history.csv"
 WEIGHTS_FILES = (CHECKPOINT, MODEL)
+"""The files of a run folder; ``run.json`` names the one of ``WEIGHTS_FILES`` that belongs to it."""
 
 SETTINGS: dict[str, tuple[type, ...]] = {
     "model": (str,), "dataset": (str,), "epochs": (int,), "batch_size": (int,), "seed": (int,),
