@@ -153,7 +153,7 @@ def test_200k_relus_are_refused_at_once(tmp_path):
     path = tmp_path / "relus.safetensors"
     relu_file(path, 200_000)
     assert path.stat().st_size > 15_000_000
-    with pytest.raises(SerializationError, match=f"more than {MAX_MODULES:,} modules"):
+    with pytest.raises(SerializationError, match=f"refusing to rebuild more than {MAX_MODULES:,} modules"):
         load(path)
 
 

@@ -28,7 +28,7 @@ from scratchnet.serialization.format import (
     read_header,
     write_container,
 )
-from scratchnet.serialization.structure import Decoder, Encoder
+from scratchnet.serialization.structure import MAX_MODULES, Decoder, Encoder
 
 FORMAT = "scratchnet"
 VERSION = "1"
@@ -102,6 +102,8 @@ def load(path: PathLike) -> Any:
         arrays = container.read_arrays(file, digest)
     if f"sha256:{digest.hexdigest()}" != metadata["digest"]:
         raise file_error(path, "corrupted (checksum mismatch: the contents differ from what was saved)")
+    if metadata["structure"].count('"$module"') > MAX_MODULES:
+        raise file_error(path, f"refusing to rebuild more than {MAX_MODULES:,} modules")
     decoder = Decoder(arrays)
     try:
         with allocation_budget(decoder.budget()):
