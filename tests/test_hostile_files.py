@@ -117,6 +117,53 @@ def test_hostile_files_under_1kb_raise_peak_rss_by_less_than_50mb(tmp_path):
         assert "justify" in message or "truncated" in message, (name, message)
 
 
+CUSTOM_LAYER_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import scratchnet as sn
+    from scratchnet import keras
+    from scratchnet.serialization import SerializationError
+
+    @sn.register_module
+    class Square(keras.layers.Layer):
+        def __init__(self, units=2, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight("kernel", (self.units, self.units), "ones")
+
+        def call(self, inputs):
+            return inputs @ self.kernel
+
+    def peak():
+        with open("/proc/self/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) * 1024
+
+    baseline = peak()
+    try:
+        sn.load(sys.argv[1])
+        outcome = "loaded"
+    except SerializationError as error:
+        outcome = str(error)
+    print(json.dumps({"increase": peak() - baseline, "outcome": outcome}))
+""")
+
+
+def test_a_registered_custom_layer_is_held_to_the_budget_too(tmp_path):
+    options = {"$dict": [["input_shape", {"$tuple": [16384]}], ["name", "square"]]}
+    square = {"$module": {"class": "Square", "module": "__main__",
+                          "args": {"units": 16384, "kwargs": options}}}
+    path = tmp_path / "square.safetensors"
+    write_signed(path, module("Sequential", "scratchnet.keras.models", layers=[square], name="sequential"))
+    result = subprocess.run([sys.executable, "-c", CUSTOM_LAYER_SCRIPT, str(path)], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout)
+    assert "Square.kernel of shape (16384, 16384)" in measured["outcome"], measured
+    assert measured["increase"] < 50 * 2 ** 20, measured
+
+
 def test_the_budget_names_the_layer_and_the_elements(tmp_path):
     path = write_hostile(tmp_path)["linear-16384"]
     with pytest.raises(SerializationError, match=r"Linear\.weight of shape \(16384, 16384\) needs "
