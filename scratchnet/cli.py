@@ -79,20 +79,12 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     """Train (or, with ``--resume``, continue) a run, evaluate on the test set and fill the run
     folder as ``scratchnet.runs`` describes; returns the run summary."""
     from scratchnet import backend, runs
-    from scratchnet.models import TRAINING_DEFAULTS
 
-    if args.resume:
-        settings = _resumed_settings(args)
-        out = Path(args.resume)
-    else:
-        defaults = TRAINING_DEFAULTS[args.model]
-        settings = {"model": args.model, "dataset": args.dataset, "seed": args.seed,
-                    "epochs": args.epochs or (300 if args.dataset == "xor" else defaults["epochs"]),
-                    "batch_size": args.batch_size or defaults["batch_size"], "optimizer": args.optimizer,
-                    "lr": args.lr if args.lr is not None else (0.05 if args.dataset == "xor" else None),
-                    "validation_split": 0.0 if args.dataset == "xor" else args.validation_split,
-                    "limit": args.limit}
-        out = Path(args.out)
+    settings = _resumed_settings(args) if args.resume else _new_settings(args)
+    out = Path(args.resume or args.out)
+    if settings.get("status") == "done":
+        print(f"{out}: the run is complete, nothing to resume")
+        return settings
     backend.manual_seed(settings["seed"])
     (x_train, y_train), (x_test, y_test) = load_dataset(settings["dataset"])
     if settings["limit"]:
@@ -103,9 +95,6 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     model = build_model(settings["model"], x_train.shape[1:], num_classes, settings["optimizer"],
                         settings["lr"])
     done, history = 0, {}
-    if args.resume and settings.get("status") == "done":
-        print(f"{out}: the run is complete, nothing to resume")
-        return settings
     if args.resume:
         model, done, history, rng = runs.load_checkpoint(out, settings["epochs"])
         backend.set_rng_state(rng)
@@ -127,6 +116,19 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f})")
     print(f"run folder: {out.resolve()}")
     return summary
+
+
+def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of a new run: the options given, the seed model's defaults for the rest."""
+    from scratchnet.models import TRAINING_DEFAULTS
+
+    defaults = TRAINING_DEFAULTS[args.model]
+    return {"model": args.model, "dataset": args.dataset, "seed": args.seed,
+            "epochs": args.epochs or (300 if args.dataset == "xor" else defaults["epochs"]),
+            "batch_size": args.batch_size or defaults["batch_size"], "optimizer": args.optimizer,
+            "lr": args.lr if args.lr is not None else (0.05 if args.dataset == "xor" else None),
+            "validation_split": 0.0 if args.dataset == "xor" else args.validation_split,
+            "limit": args.limit}
 
 
 def _resumed_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def _plot_learning_curve(history: dict[str, list[float]], path: Path) -> None:
         from scratchnet.viz import plot_history
 
         figure = plot_history(history)
-        atomic_write(path, lambda file: figure.savefig(file, format="png"))
+        atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=100))
         import matplotlib.pyplot
 
         matplotlib.pyplot.close(figure)
