@@ -8,6 +8,8 @@ history (``history.csv``), the learning curves (``learning_curve.png``) and ``ru
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -201,36 +203,51 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
 
 def read_image(path: str) -> Any:
     """A 28x28 grayscale image in [0, 1] from a .npy array or a PNG file; ``CommandError`` naming
-    the file for anything else (the .npy header is checked before its data is read)."""
-    if path.endswith(".npy"):
-        try:
-            image = xp.load(path, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:
-            raise CommandError(f"{path}: not a readable .npy array ({error})") from None
-        if image.shape != (28, 28) or image.dtype.kind not in "biuf":
-            raise CommandError(f"{path}: expected a 28x28 grayscale image, got shape {image.shape} "
-                               f"of {image.dtype}")
-        image = xp.array(image, dtype=xp.float32)
-        image = image / 255 if image.max() > 1 else image
-    else:
-        try:
-            import matplotlib.image
-        except ImportError as error:
-            raise CommandError("reading PNG images needs matplotlib: "
-                               "pip install 'scratchnet[plot]'") from error
-        try:
-            image = matplotlib.image.imread(path).astype(xp.float32)
-        except OSError as error:
-            raise CommandError(f"{path}: cannot read it ({error.strerror or error})") from None
-        except Exception as error:  # whatever the image decoder raises for a file it cannot decode
-            raise CommandError(f"{path}: not a readable PNG image ({error})") from None
-        if image.ndim == 3:
-            image = image[..., :3].mean(axis=-1)
+    the file for anything else. Sizes are checked in the file's header before its data is read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise CommandError(f"{path}: not a regular file")
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read it ({error.strerror or error})") from None
+    image = _read_npy(path) if path.endswith(".npy") else _read_png(path)
     if image.shape != (28, 28):
         raise CommandError(f"{path}: expected a 28x28 grayscale image, got shape {image.shape}")
     if not xp.isfinite(image).all():
         raise CommandError(f"{path}: the image holds NaN or infinite values")
     return image
+
+
+def _read_npy(path: str) -> Any:
+    """A .npy image, mapped first so that its header's shape is checked before any data is read."""
+    try:
+        image = xp.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise CommandError(f"{path}: not a readable .npy array ({error})") from None
+    if image.shape != (28, 28) or image.dtype.kind not in "biuf":
+        raise CommandError(f"{path}: expected a 28x28 grayscale image, got shape {image.shape} "
+                           f"of {image.dtype}")
+    image = xp.array(image, dtype=xp.float32)
+    return image / 255 if image.max() > 1 else image
+
+
+def _read_png(path: str) -> Any:
+    """A PNG image as grayscale; its width and height (IHDR) are checked before it is decoded."""
+    with open(path, "rb") as file:
+        head = file.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise CommandError(f"{path}: not a PNG file (give a .png or a .npy image)")
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if (height, width) != (28, 28):
+        raise CommandError(f"{path}: expected a 28x28 grayscale image, got {width}x{height}")
+    try:
+        import matplotlib.image
+    except ImportError as error:
+        raise CommandError("reading PNG images needs matplotlib: pip install 'scratchnet[plot]'") from error
+    try:
+        image = matplotlib.image.imread(path).astype(xp.float32)
+    except Exception as error:  # whatever the image decoder raises for a file it cannot decode
+        raise CommandError(f"{path}: not a readable PNG image ({error})") from None
+    return image[..., :3].mean(axis=-1) if image.ndim == 3 else image
 
 
 def predict(args: argparse.Namespace) -> list[int]:

@@ -41,6 +41,10 @@ SETTINGS: dict[str, tuple[type, ...]] = {
 """The training settings ``run.json`` records (what ``--resume`` trains with) and their types."""
 
 
+MAX_RUN_FILE_BYTES = 1_000_000
+"""The largest ``run.json`` read (ours are a few hundred bytes)."""
+
+
 class RunFolderError(ValueError):
     """A run folder, or its ``run.json``, that ``evaluate``/``predict``/``--resume`` cannot use."""
 
@@ -93,6 +97,9 @@ def read_run(folder: str | os.PathLike[str], models: Any, datasets: Any) -> dict
     path = Path(folder) / RUN_FILE
     if not path.is_file():
         raise RunFolderError(f"{folder} is not a run folder of `scratchnet train` (no {RUN_FILE})")
+    if path.stat().st_size > MAX_RUN_FILE_BYTES:
+        raise RunFolderError(f"{path}: {path.stat().st_size:,} bytes, not a run.json of `scratchnet train` "
+                             f"(at most {MAX_RUN_FILE_BYTES:,})")
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:

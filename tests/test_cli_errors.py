@@ -81,6 +81,7 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "run.json not JSON": on_run(lambda run: (run / "run.json").write_text("{model: mlp")),
     "run.json not UTF-8": on_run(lambda run: (run / "run.json").write_bytes(b"\xff\xfe{")),
     "run.json a list": on_run(lambda run: (run / "run.json").write_text("[1, 2]")),
+    "run.json of 2 MB": on_run(lambda run: (run / "run.json").write_text(" " * 2_000_000 + "{}")),
     "run.json a folder": on_run(lambda run: ((run / "run.json").unlink(), (run / "run.json").mkdir())),
     "unknown data set in run.json": on_run(lambda run: edit_run(run, dataset="cifar")),
     "data set not a string": on_run(lambda run: edit_run(run, dataset=["xor"])),
@@ -111,6 +112,10 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "png garbage": predict(lambda path: path.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200)), "x.png"),
     "png that is text": predict(lambda path: path.write_text("hello"), "x.png"),
     "image a folder": predict(lambda path: path.mkdir()),
+    "image a FIFO": predict(lambda path: os.mkfifo(path), "fifo.png"),
+    "png bomb header": predict(lambda path: path.write_bytes(
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + (100_000).to_bytes(4, "big") * 2 + bytes(20)), "bomb.png"),
+    "jpeg given as image": predict(lambda path: path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100)), "x.jpg"),
     "image of a run that does not fit it": lambda run: (np.save(run.parent / "ok.npy", np.zeros((28, 28))),
                                                         ["predict", str(run), str(run.parent / "ok.npy")])[1],
     "train an unknown model": lambda run: ["train", "--model", "resnet"],

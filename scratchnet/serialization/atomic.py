@@ -83,7 +83,8 @@ def _explain(error: OSError, path: str) -> str:
         errno.EACCES: f"permission denied: cannot write into the folder {folder}",
         errno.EPERM: f"permission denied: cannot write into the folder {folder}",
         errno.ENOTDIR: f"{folder} is not a folder",
-        errno.ENOENT: f"the folder {folder} does not exist",
+        errno.ENOENT: f"the folder {folder} does not exist" if not os.path.isdir(folder)
+        else "the temporary file vanished before the rename (removed by another process?)",
         errno.EISDIR: f"{path} is a folder",
     }
     reason = reasons.get(error.errno, "")
