@@ -109,6 +109,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
               initial_epoch=done, validation_split=settings["validation_split"],
               verbose=0 if settings["dataset"] == "xor" else 1,
               callbacks=[runs.EpochCheckpoint(out, settings, history)])
+    runs.write_text(out / runs.HISTORY, runs.history_csv(history))  # the last epoch's, if a kill cut it
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     model.save(out / runs.MODEL)
     _plot_learning_curve(history, out / "learning_curve.png")

@@ -77,6 +77,26 @@ def test_run_json_is_written_last_and_names_the_checkpoint_while_training(finish
     capsys.readouterr()
 
 
+def test_a_kill_between_the_last_checkpoint_and_its_history_is_repaired_by_resume(finished, tmp_path,
+                                                                                   monkeypatch, capsys):
+    folder = tmp_path / "run"
+    real_write_text, calls = runs.write_text, []
+
+    def history_write_dies_at_the_last_epoch(path, text):
+        calls.append(path.name)
+        if calls.count(runs.HISTORY) == 4:
+            raise KeyboardInterrupt
+        real_write_text(path, text)
+
+    monkeypatch.setattr(runs, "write_text", history_write_dies_at_the_last_epoch)
+    assert cli.main([*TRAIN, "--out", str(folder)]) == 130
+    monkeypatch.undo()
+    assert cli.main(["train", "--resume", str(folder)]) == 0
+    assert (folder / "history.csv").read_text() == (finished / "history.csv").read_text()
+    assert weights(folder) == weights(finished)
+    capsys.readouterr()
+
+
 def test_resuming_a_finished_run_changes_nothing(finished, tmp_path, capsys):
     folder = tmp_path / "run"
     shutil.copytree(finished, folder)
