@@ -84,6 +84,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = _resumed_settings(args) if args.resume else _new_settings(args)
     out = Path(args.resume or args.out)
+    if not args.resume and runs.is_unfinished(out):
+        raise CommandError(f"{out} holds an interrupted run: continue it with --resume {out}, "
+                           "or choose another --out")
     if settings.get("status") == "done":
         print(f"{out}: the run is complete, nothing to resume")
         return settings

@@ -118,6 +118,14 @@ def read_run(folder: str | os.PathLike[str], models: Any, datasets: Any) -> dict
     return run
 
 
+def is_unfinished(folder: Path) -> bool:
+    """Whether ``folder`` holds a run that was interrupted (its ``run.json`` says training)."""
+    try:
+        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8")).get("status") == "training"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def load_checkpoint(folder: Path, epochs: int) -> tuple[Any, int, dict[str, list[float]], dict[str, Any]]:
     """``(compiled model, epochs done, history, rng state)`` of the folder's checkpoint, every part
     checked before anything is used (``SerializationError`` naming the file otherwise)."""

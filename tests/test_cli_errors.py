@@ -123,6 +123,8 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "train with epochs not a number": lambda run: ["train", "--epochs", "ten"],
     "train into a file": lambda run: ["train", "--dataset", "xor", "--epochs", "1", "--out",
                                       str(run / "run.json" / "sub")],
+    "train into an interrupted run": lambda run: (training_status(run),
+                                                  ["train", "--dataset", "xor", "--out", str(run)])[1],
     "resume a missing folder": lambda run: ["train", "--resume", str(run.parent / "missing")],
     "resume with other options": lambda run: ["train", "--resume", str(run), "--epochs", "5"],
     "resume without the settings": on_run(lambda run: (run / "run.json").write_text(
