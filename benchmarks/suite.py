@@ -32,10 +32,17 @@ import training  # noqa: E402
 TRAINING_WORKLOADS = ("mlp", "cnn", "bncnn")
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Argument errors in one line and exit status 2, as every ``scratchnet`` command."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Run the chosen workloads; return ``{workload: results}``."""
-    parser = argparse.ArgumentParser(prog="scratchnet bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _OneLineErrors(prog="scratchnet bench", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", default="mlp,cnn,bncnn,ops")
     parser.add_argument("--steps", type=int, default=None, help="time this many training steps per run")
     parser.add_argument("--repeats", type=int, default=None, help="alternated runs per framework "

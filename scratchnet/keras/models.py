@@ -19,12 +19,13 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving
+from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving, training_state
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
 from scratchnet.keras.progbar import Progbar
 from scratchnet.keras.summary import format_shape, print_summary
+from scratchnet.nn.allocation import claim
 from scratchnet.ops.convert import as_tensor
 from scratchnet.training import train_step
 
@@ -89,6 +90,7 @@ class Model(Layer):
         running the model once on zeros in inference mode."""
         shape = tuple(input_shape)
         mode = self.training
+        claim((1, *shape[1:]), f"the sample input that builds {self.name}")
         with no_grad():
             self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
         self.train(mode)
@@ -369,8 +371,9 @@ class Model(Layer):
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
         """Save architecture and weights to one file; ``keras.models.load_model`` reads it back.
         The format follows the name (``keras.saving``): ``.keras`` is Keras 3's archive (flat
-        Sequential models), a legacy ``.h5`` is refused, anything else is ``sn.save``'s format.
-        The model must be built."""
+        Sequential models), a legacy ``.h5`` is refused, anything else is ``sn.save``'s format
+        holding the compile configuration and optimizer state too (``keras.training_state``), as
+        Keras does. The model must be built."""
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
         if not self.built:
@@ -383,7 +386,7 @@ class Model(Layer):
         if kind == "keras":
             saving.keras_archive.write(self, filepath)
         else:
-            serialization.save(self, filepath)
+            serialization.save(training_state.model_file(self), filepath)
 
     def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model",  # noqa: A002
                verbose: bool | None = None, input_signature: Any = None, **kwargs: Any) -> None:
@@ -528,7 +531,9 @@ def _trace_chain(inputs: Any, outputs: Any) -> list[Layer]:
 
 
 def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:  # noqa: A002
-    """A model saved by ``model.save`` (architecture and weights; nothing from the file is executed).
-    The model comes back uncompiled: call ``compile`` before ``fit``/``evaluate``
-    (``keras.saving.load_model``: a ``.keras`` archive too)."""
+    """A model saved by ``model.save`` (nothing from the file is executed), as
+    ``keras.saving.load_model``: with ``compile`` (and a compiled model saved in scratchnet's
+    format) it comes back compiled, its optimizer holding the saved state, so that
+    ``fit(initial_epoch=k)`` continues as an uninterrupted run would; a ``.keras`` archive comes
+    back uncompiled."""
     return saving.load_model(filepath, compile=compile)

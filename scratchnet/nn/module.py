@@ -17,6 +17,7 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import is_floating, resolve_dtype, xp
 from scratchnet.devices import parse_to, resolve_device
+from scratchnet.nn.allocation import claim
 from scratchnet.nn.casting import cast_input, check_dtype, is_cast
 from scratchnet.nn.hooks import RemovableHandle
 from scratchnet.nn.parameter import Parameter
@@ -158,6 +159,7 @@ class Module:
             raise AttributeError(
                 f"cannot assign {type(value).__name__} '{name}' before Module.__init__() is called")
         if isinstance(value, Parameter):
+            self._claim(name, value)
             self._forget(name)
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -172,6 +174,7 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
                                 "(a Tensor or None is expected)")
+            self._claim(name, value)
             self._buffers[name] = value
         elif "_modules" in self.__dict__ and name in self._modules:
             if value is not None:
@@ -180,6 +183,12 @@ class Module:
             self._modules[name] = None
         else:
             object.__setattr__(self, name, value)
+
+    def _claim(self, name: str, tensor: Tensor | None) -> None:
+        """Count a new parameter or buffer against the allocation budget in force (see
+        ``scratchnet.nn.allocation``): a loaded file may not make us allocate more than it holds."""
+        if tensor is not None:
+            claim(tensor.shape, f"{type(self).__name__}.{name}", tensor.array)
 
     def _forget(self, name: str) -> None:
         """Remove ``name`` from every registry and from the plain attributes."""
@@ -214,6 +223,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' "
                             "(wrap it in nn.Parameter)")
+        self._claim(name, param)
         self._forget(name)
         self._parameters[name] = param
 
@@ -224,6 +234,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer '{name}' "
                             "(a Tensor is expected)")
+        self._claim(name, tensor)
         self._forget(name)
         self._buffers[name] = tensor
         if not persistent:

@@ -35,17 +35,24 @@ class _BatchNorm(Module):
             raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(xp.ones(num_features, dtype=DEFAULT_FLOAT))
+        self.register_parameter("weight", Parameter(xp.empty(num_features, dtype=DEFAULT_FLOAT))
                                 if affine else None)
-        self.register_parameter("bias", Parameter(xp.zeros(num_features, dtype=DEFAULT_FLOAT))
+        self.register_parameter("bias", Parameter(xp.empty(num_features, dtype=DEFAULT_FLOAT))
                                 if affine and bias else None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=DEFAULT_FLOAT)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=DEFAULT_FLOAT)))
+            self.register_buffer("running_mean", Tensor(xp.empty(num_features, dtype=DEFAULT_FLOAT)))
+            self.register_buffer("running_var", Tensor(xp.empty(num_features, dtype=DEFAULT_FLOAT)))
             self.register_buffer("num_batches_tracked", Tensor(xp.array(0, dtype=xp.int64)))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """γ = 1, β = 0 and fresh running statistics (weights are registered before they are
+        filled, so that a loader's allocation budget refuses oversized ones first)."""
+        _fill_affine(self)
+        self.reset_running_stats()
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running var 1, no batches tracked."""
@@ -91,6 +98,14 @@ class BatchNorm2d(_BatchNorm):
             raise shape_error(self, f"(N, {self.num_features}, H, W)", x.shape)
 
 
+def _fill_affine(module: Module) -> None:
+    """γ = 1 and β = 0 where the module has them."""
+    if module.weight is not None:
+        module.weight.array.fill(1.0)
+    if module.bias is not None:
+        module.bias.array.fill(0.0)
+
+
 class LayerNorm(Module):
     """y = γ · (x − μ) / √(σ² + eps) + β with μ, σ² (biased) over the last
     ``len(normalized_shape)`` axes, as ``torch.nn.LayerNorm``; γ = 1, β = 0 at start."""
@@ -101,10 +116,11 @@ class LayerNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape = tuple(positive_int("normalized_shape", n, "LayerNorm") for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.register_parameter("weight", Parameter(xp.ones(self.normalized_shape, dtype=DEFAULT_FLOAT))
+        self.register_parameter("weight", Parameter(xp.empty(self.normalized_shape, dtype=DEFAULT_FLOAT))
                                 if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(xp.zeros(self.normalized_shape, dtype=DEFAULT_FLOAT))
+        self.register_parameter("bias", Parameter(xp.empty(self.normalized_shape, dtype=DEFAULT_FLOAT))
                                 if elementwise_affine and bias else None)
+        _fill_affine(self)
 
     def forward(self, x: Any) -> Tensor:
         n = len(self.normalized_shape)

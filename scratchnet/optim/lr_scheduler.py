@@ -71,8 +71,35 @@ class LRScheduler:
                 for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore attributes saved by ``state_dict``."""
+        """Restore attributes saved by ``state_dict``. ``ValueError`` before anything changes for
+        a name this scheduler does not have or a value unlike the current one (a number for a
+        number, a list of the same length for a list)."""
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
+        for key, value in state_dict.items():
+            if key == "optimizer" or key not in self.__dict__:
+                raise ValueError(f"{type(self).__name__} has no state {key!r} to restore")
+            if not _same_kind(self.__dict__[key], value):
+                raise ValueError(f"malformed {type(self).__name__} state {key!r}: {str(value)[:80]} "
+                                 f"in place of {str(self.__dict__[key])[:80]}")
         self.__dict__.update(state_dict)
+
+
+def _same_kind(current: Any, saved: Any) -> bool:
+    """Whether ``saved`` can stand in for ``current``: an int for an int, a number for a float,
+    a bool for a bool, a list or tuple of as many such items for one, anything for None."""
+    if current is None:
+        return True
+    if isinstance(current, bool) or isinstance(saved, bool):
+        return isinstance(current, bool) and isinstance(saved, bool)
+    if isinstance(current, int):
+        return isinstance(saved, int)
+    if isinstance(current, float):
+        return isinstance(saved, (int, float))
+    if isinstance(current, (list, tuple)):
+        return isinstance(saved, (list, tuple)) and len(saved) == len(current) \
+            and all(_same_kind(a, b) for a, b in zip(current, saved))
+    return type(saved) is type(current)
 
 
 class LambdaLR(LRScheduler):
@@ -106,8 +133,13 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"a scheduler state dict must be a dict, got {type(state_dict).__name__}")
         state = dict(state_dict)
         saved_lambdas = state.pop("lr_lambdas", [])
+        if not isinstance(saved_lambdas, list) or len(saved_lambdas) > len(self.lr_lambdas) \
+                or not all(saved is None or isinstance(saved, dict) for saved in saved_lambdas):
+            raise ValueError(f"malformed LambdaLR state 'lr_lambdas': {str(saved_lambdas)[:80]}")
         super().load_state_dict(state)
         for function, saved in zip(self.lr_lambdas, saved_lambdas):
             if saved is not None:

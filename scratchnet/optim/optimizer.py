@@ -215,19 +215,32 @@ class Optimizer:
         parameters without saved state start afresh, as in PyTorch. Options missing from a saved
         group (a PyTorch state dict has no ``epsilon_hat``) take the constructor's defaults.
         """
-        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
-            raise ValueError("an optimizer state dict needs 'state' and 'param_groups' entries")
-        new_groups, owner = self._loaded_groups(state_dict["param_groups"])
-        new_state = {}
-        for index, saved in state_dict["state"].items():
-            if int(index) not in owner:
-                raise ValueError(f"loaded state dict has state for parameter {index}, "
-                                 f"which is in none of its parameter groups")
-            param, group = owner[int(index)]
-            new_state[param] = self._loaded_state(int(index), param, group, saved)
+        try:
+            new_groups, new_state = self._loaded(state_dict)
+        except (TypeError, LookupError, ArithmeticError, AttributeError) as error:
+            raise ValueError(f"malformed optimizer state dict ({type(error).__name__}: {error})") from None
         self.state = {param: self._merge_state(self.state.get(param), loaded)
                       for param, loaded in new_state.items()}
         self.param_groups = new_groups
+
+    def _loaded(self, state_dict: Any) -> tuple[list[dict[str, Any]], dict[Tensor, dict[str, Any]]]:
+        """The groups and per-parameter states ``state_dict`` describes, checked; nothing changes."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict) \
+                or not isinstance(state_dict["state"], dict) \
+                or not isinstance(state_dict["param_groups"], list):
+            raise ValueError("an optimizer state dict needs 'state' and 'param_groups' entries "
+                             "(a dict, a list)")
+        new_groups, owner = self._loaded_groups(state_dict["param_groups"])
+        new_state = {}
+        for index, saved in state_dict["state"].items():
+            if not _is_index(index) or int(index) not in owner:
+                raise ValueError(f"loaded state dict has state for parameter {index!r}, "
+                                 f"which is in none of its parameter groups")
+            if not isinstance(saved, dict):
+                raise ValueError(f"state of parameter {index} is a {type(saved).__name__}, not a dict")
+            param, group = owner[int(index)]
+            new_state[param] = self._loaded_state(int(index), param, group, saved)
+        return new_groups, new_state
 
     def _loaded_groups(self, saved_groups: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict]:
         """The groups to install (saved options, current parameters) and, for each saved parameter
@@ -237,6 +250,11 @@ class Optimizer:
                              f"this optimizer has {len(self.param_groups)}")
         new_groups, owner = [], {}
         for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            indices = saved.get("params") if isinstance(saved, dict) else None
+            if not isinstance(indices, list) or not all(map(_is_index, indices)) \
+                    or len(set(map(int, indices))) != len(indices):
+                raise ValueError(f"parameter group {number} of the loaded state dict has no list of "
+                                 "distinct parameter indices under 'params'")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"parameter group {number}: loaded state dict has {len(saved['params'])} "
                                  f"parameters, this optimizer's group has {len(group['params'])}")
@@ -293,3 +311,9 @@ class Optimizer:
             lines.append(f"Parameter Group {number}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _is_index(value: Any) -> bool:
+    """A parameter index as a state dict holds it: an int (not a bool), or a string of digits."""
+    return (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or \
+        (isinstance(value, str) and value.isascii() and value.isdigit())

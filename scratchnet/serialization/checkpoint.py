@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
+import stat
+from typing import Any, BinaryIO
 
 from scratchnet.devices import check_map_location
+from scratchnet.nn.allocation import allocation_budget
 from scratchnet.serialization.atomic import atomic_write
 from scratchnet.serialization.errors import SerializationError, file_error
 from scratchnet.serialization.format import (
@@ -27,7 +29,7 @@ from scratchnet.serialization.format import (
     read_header,
     write_container,
 )
-from scratchnet.serialization.structure import Decoder, Encoder
+from scratchnet.serialization.structure import MAX_MODULES, Decoder, Encoder
 
 FORMAT = "scratchnet"
 VERSION = "1"
@@ -93,7 +95,7 @@ def load(path: PathLike, map_location: Any = None, *, weights_only: bool = True)
     """
     check_map_location(map_location)
     path = os.fspath(path)
-    with open(path, "rb") as file:
+    with _open_regular(path) as file:
         container = read_header(path, file)
         metadata = container.metadata
         if metadata.get("format") != FORMAT and not _KEYS & (set(metadata) - {"format"}):
@@ -107,9 +109,28 @@ def load(path: PathLike, map_location: Any = None, *, weights_only: bool = True)
         arrays = container.read_arrays(file, digest)
     if f"sha256:{digest.hexdigest()}" != metadata["digest"]:
         raise file_error(path, "corrupted (checksum mismatch: the contents differ from what was saved)")
+    if metadata["structure"].count('"$module"') > MAX_MODULES:
+        raise file_error(path, f"refusing to rebuild more than {MAX_MODULES:,} modules")
+    decoder = Decoder(arrays)
     try:
-        return Decoder(arrays).decode(parse_json(metadata["structure"]))
+        with allocation_budget(decoder.budget()):
+            return decoder.decode(parse_json(metadata["structure"]))
     except SerializationError as error:
         raise file_error(path, str(error)) from None
-    except (ValueError, RecursionError) as error:
-        raise file_error(path, f"corrupted structure ({error})") from None
+    except (ValueError, TypeError, LookupError, ArithmeticError, RecursionError, MemoryError) as error:
+        raise file_error(path, f"corrupted structure ({type(error).__name__}: {error})") from None
+
+
+def _open_regular(path: str) -> BinaryIO:
+    """``path`` opened for reading, refused at once unless it is a regular file: opening a FIFO
+    would wait for a writer forever, and a device or folder is no model file."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise file_error(path, "not a regular file (a FIFO, device or folder cannot hold a saved object)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise

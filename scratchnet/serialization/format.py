@@ -26,6 +26,9 @@ from scratchnet.serialization.errors import file_error
 MAX_HEADER_BYTES = 100_000_000
 """The largest header accepted (the limit of the safetensors library itself)."""
 
+MAX_DIMENSIONS = 64
+"""The most dimensions a NumPy array may have."""
+
 HEADER_ALIGNMENT = 8
 """The header is padded with spaces so that the data region starts 8-byte aligned."""
 
@@ -128,6 +131,9 @@ def _check_entry(path: str, name: str, entry: Any) -> tuple[xp.dtype, tuple[int,
     shape, offsets = entry["shape"], entry["data_offsets"]
     if not isinstance(shape, list) or not all(_is_count(n) for n in shape):
         raise file_error(path, f"corrupted header (tensor {name!r} has shape {shape!r})")
+    if len(shape) > MAX_DIMENSIONS or math.prod(max(n, 1) for n in shape) * dtype.itemsize >= 2 ** 63:
+        raise file_error(path, f"corrupted header (tensor {name!r} has shape {str(shape)[:80]}: more than "
+                               f"{MAX_DIMENSIONS} dimensions or more than 2**63 bytes, beyond any array)")
     if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(n) for n in offsets)
             or offsets[0] > offsets[1]):
         raise file_error(path, f"corrupted header (tensor {name!r} has data_offsets {offsets!r})")

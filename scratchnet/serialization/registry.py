@@ -76,8 +76,8 @@ def resolve(name: Any, module_name: Any) -> type:
     ``SerializationError`` listing the allow-list otherwise."""
     name = name if isinstance(name, str) else repr(name)
     allowed = allowed_classes(import_layers=False)
-    if name not in allowed:
-        allowed = allowed_classes()
+    if not any(cls.__module__ == module_name for cls in allowed.get(name, [])):
+        allowed = allowed_classes()  # the layer packages define it, or another class of that name
     candidates = allowed.get(name, [])
     if len(candidates) > 1:
         candidates = [cls for cls in candidates if cls.__module__ == module_name] or candidates[:1]

@@ -140,12 +140,26 @@ def _dtype_name(value: Any) -> str:
 
 
 # ---- decoding --------------------------------------------------------------------------
+MAX_MODULES = 10_000
+"""The most modules one file may rebuild (a ResNet-152 has about 500); ``"$module"`` tags are
+counted in the JSON text before it is even parsed."""
+
+ALLOCATION_ALLOWANCE = 2 ** 16
+"""Elements that rebuilding may create beyond those the file's tensors hold (a Keras model's
+sample input, a weightless layer's constants): 256 KiB of float32."""
+
+
 class Decoder:
     """Rebuilds the object ``Encoder`` described, from JSON and the arrays read from the file.
     Everything is checked: a malformed structure raises ``SerializationError``."""
 
     def __init__(self, arrays: Mapping[str, xp.ndarray]) -> None:
         self.arrays = arrays
+
+    def budget(self) -> int:
+        """The elements rebuilding may create: those of the file's tensors plus a small allowance
+        (see ``scratchnet.nn.allocation``)."""
+        return sum(array.size for array in self.arrays.values()) + ALLOCATION_ALLOWANCE
 
     def _array(self, key: Any) -> xp.ndarray:
         if not isinstance(key, str) or key not in self.arrays:
@@ -171,7 +185,7 @@ class Decoder:
             return {key: decode(item) for key, item in body}
         if tag == "$tuple" and isinstance(body, list):
             return tuple(decode(item) for item in body)
-        if tag == "$float" and body in _NON_FINITE:
+        if tag == "$float" and isinstance(body, str) and body in _NON_FINITE:
             return _NON_FINITE[body]
         if tag == "$array":
             return self._array(body)
@@ -180,7 +194,7 @@ class Decoder:
         if tag == "$tensor" and isinstance(node.get("requires_grad"), bool):
             array = self._array(body)
             return Tensor(array, requires_grad=node["requires_grad"] and array.dtype.kind == "f")
-        if tag == "$dtype" and body in DTYPE_CODES:
+        if tag == "$dtype" and isinstance(body, str) and body in DTYPE_CODES:
             return xp.dtype(body)
         raise SerializationError(f"corrupted structure (bad {tag} entry)")
 

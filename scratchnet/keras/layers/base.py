@@ -133,13 +133,14 @@ class Layer(Module):
     def add_weight(self, name: str, shape: Any = (), initializer: Any = "glorot_uniform",
                    trainable: bool = True) -> Tensor:
         """Create a weight of ``shape`` filled by ``initializer`` and register it under ``name``:
-        a parameter when ``trainable``, else a buffer (for custom layers' ``build``)."""
+        a parameter when ``trainable``, else a buffer (for custom layers' ``build``). It is
+        registered before it is filled, so that a loader's allocation budget refuses it first."""
         weight = Parameter(xp.zeros(_shape_tuple(shape), dtype=xp.float32), requires_grad=trainable)
-        initializers.get(initializer)(weight)
         if trainable:
             self.register_parameter(name, weight)
         else:
             self.register_buffer(name, Tensor(weight.array))
+        initializers.get(initializer)(weight)
         return getattr(self, name)
 
     def _float_dtype(self) -> Any:

@@ -50,17 +50,25 @@ def load_model(filepath: str | os.PathLike[str], custom_objects: Any = None, com
                safe_mode: bool = True) -> Any:
     """A model saved by ``save_model`` / ``model.save``, or a real Keras 3 ``.keras`` archive of a
     Sequential model of the layers scratchnet has. Nothing in the file is executed; custom classes
-    must have been registered (``register_keras_serializable``). The model comes back uncompiled."""
+    must have been registered (``register_keras_serializable``). A model saved in scratchnet's format
+    comes back compiled when it was saved compiled and ``compile`` is true (``keras.training_state``)."""
     from scratchnet.keras.models import Model
 
     kind = format_of(filepath)
     if kind == "h5":
         raise ValueError(f"{os.fspath(filepath)} is a weights file: build the model and call "
                          "model.load_weights(path)")
-    model = keras_archive.read(filepath) if kind == "keras" else serialization.load(filepath)
-    if not isinstance(model, Model):
-        raise ValueError(f"{os.fspath(filepath)} does not hold a Keras model (found {type(model).__name__})")
-    return model
+    if kind == "keras":
+        return keras_archive.read(filepath)
+    from scratchnet.keras import training_state
+
+    contents = serialization.load(filepath)
+    if isinstance(contents, Model):  # a file written before model.save stored the optimizer
+        return contents
+    if not isinstance(contents, dict):
+        raise serialization.SerializationError(
+            f"{os.fspath(filepath)}: does not hold a Keras model (found {type(contents).__name__})")
+    return training_state.restore(contents, filepath, compile)
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
