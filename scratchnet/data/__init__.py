@@ -8,6 +8,7 @@
 from scratchnet.data import transforms
 from scratchnet.data.dataloader import DataLoader, collate
 from scratchnet.data.dataset import Dataset, IterableDataset, Subset, TensorDataset, random_split
+from scratchnet.data.distributed import DistributedSampler
 from scratchnet.data.pipeline import AUTOTUNE, INFINITE, UNKNOWN, Pipeline
 from scratchnet.data.validation import (
     NonNumericDataError,
@@ -20,4 +21,5 @@ from scratchnet.data.validation import (
 
 __all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "DataLoader", "Dataset", "IterableDataset",
            "NonNumericDataError", "Pipeline", "Subset", "TensorDataset", "check_finite", "check_labels",
-           "check_not_empty", "check_numeric", "check_same_length", "collate", "random_split", "transforms"]
+           "check_not_empty", "check_numeric", "check_same_length", "collate", "random_split", "transforms",
+           "DistributedSampler"]
