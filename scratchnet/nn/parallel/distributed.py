@@ -32,39 +32,53 @@ class ModelMismatchError(DistributedError):
 
 
 class _Bucket:
-    """Parameters whose gradients are averaged together through one flat buffer (one dtype)."""
+    """Parameters whose gradients are summed together through one flat buffer (one dtype)."""
 
     def __init__(self, params: list[Parameter]) -> None:
         self.params = params
         self.dtype = params[0].array.dtype
-        self.sizes = [p.array.size for p in params]
-        self.offsets = [0, *xp.cumsum(self.sizes).tolist()]
+        self.offsets = [0, *xp.cumsum([p.array.size for p in params]).tolist()]
 
-    def average(self, comm: Any, MPI: Any, size: int) -> None:
-        """Pack the gradients (zeros where a parameter has none), sum them across ranks, scale by
-        1/size and hand each parameter a view of the result as its gradient."""
+    def sum_weighted(self, comm: Any, MPI: Any, weight: float) -> None:
+        """Pack weight·gradient of each parameter (zeros where it has none), sum the buffer across
+        ranks (one ``Allreduce``) and hand each parameter a view of the result as its gradient."""
         flat = xp.empty(self.offsets[-1], dtype=self.dtype)
+        scale = self.dtype.type(weight)
         for p, start, end in zip(self.params, self.offsets, self.offsets[1:]):
-            flat[start:end] = 0 if p.grad is None else p.grad.array.reshape(-1)
+            if p.grad is None:
+                flat[start:end] = 0
+            else:
+                xp.multiply(p.grad.array.reshape(-1), scale, out=flat[start:end])
         comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
-        flat *= self.dtype.type(1 / size)
         for p, start, end in zip(self.params, self.offsets, self.offsets[1:]):
             p.grad = Tensor.wrap(flat[start:end].reshape(p.array.shape))
 
 
-def _buckets(params: list[Parameter], cap_bytes: float) -> list[_Bucket]:
-    """Consecutive parameters (in the given order) grouped up to ``cap_bytes`` per bucket, a new
-    bucket at every change of dtype."""
-    groups: list[list[Parameter]] = []
-    used = 0.0
-    for p in params:
-        fits = groups and groups[-1][0].array.dtype == p.array.dtype and used + p.array.nbytes <= cap_bytes
-        if not fits:
-            groups.append([])
-            used = 0.0
-        groups[-1].append(p)
-        used += p.array.nbytes
-    return [_Bucket(group) for group in groups]
+class GradientBuckets:
+    """The gradients of ``params`` in fused buckets: the parameters in reverse order (the order
+    backward produces their gradients) packed into flat buffers of at most ``cap_bytes`` each, a
+    new bucket at every change of dtype."""
+
+    def __init__(self, params: list[Parameter], cap_bytes: float) -> None:
+        groups: list[list[Parameter]] = []
+        used = 0.0
+        for p in params[::-1]:
+            same_dtype = groups and groups[-1][0].array.dtype == p.array.dtype
+            if not (same_dtype and used + p.array.nbytes <= cap_bytes):
+                groups.append([])
+                used = 0.0
+            groups[-1].append(p)
+            used += p.array.nbytes
+        self.buckets = [_Bucket(group) for group in groups]
+
+    def sum_weighted(self, weight: float) -> None:
+        """Every gradient g becomes Σ_r weight_r · g_r over the ranks (``weight`` is this rank's:
+        1/W averages, n_r/N weighs a shard of n_r of the N samples)."""
+        group = world()
+        if group.size > 1:
+            MPI = mpi()
+            for bucket in self.buckets:
+                bucket.sum_weighted(group.comm, MPI, weight)
 
 
 def _signature(module: Module) -> list[list[Any]]:
@@ -130,7 +144,7 @@ class DistributedDataParallel(Module):
         check_same_model(module, "DistributedDataParallel")
         broadcast_state(module)
         trained = [p for p in module.parameters() if p.requires_grad]
-        self.buckets = _buckets(trained[::-1], bucket_cap_mb * 2**20)
+        self.buckets = GradientBuckets(trained, bucket_cap_mb * 2**20)
         self._param_ids = {id(p) for p in trained}
         self._pending = False
         self._hook = _register_backward_end(self)
@@ -162,13 +176,10 @@ class DistributedDataParallel(Module):
 
     def reduce_gradients(self) -> None:
         """Average every parameter's gradient across ranks now (what backward does automatically)."""
-        if self.group.size > 1:
-            MPI = mpi()
-            for bucket in self.buckets:
-                bucket.average(self.group.comm, MPI, self.group.size)
+        self.buckets.sum_weighted(1 / self.group.size)
 
     def extra_repr(self) -> str:
-        return f"world_size={self.group.size}, buckets={len(self.buckets)}"
+        return f"world_size={self.group.size}, buckets={len(self.buckets.buckets)}"
 
 
 def _register_backward_end(ddp: DistributedDataParallel) -> RemovableHandle:
