@@ -80,6 +80,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     from scratchnet.keras.callbacks import CSVLogger
     from scratchnet.models import TRAINING_DEFAULTS
 
+    rank = _data_parallel_rank()
     sn.manual_seed(args.seed)
     defaults = TRAINING_DEFAULTS[args.model]
     epochs = args.epochs or (300 if args.dataset == "xor" else defaults["epochs"])
@@ -92,22 +93,36 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     model = build_model(args.model, x_train.shape[1:], num_classes, args.optimizer,
                         args.lr if args.lr is not None else (0.05 if args.dataset == "xor" else None))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"training {args.model} on {args.dataset}: {len(x_train):,} samples, {epochs} epochs, "
-          f"batch size {batch_size}", flush=True)
+    if rank == 0:  # under mpirun, rank 0 alone prints and writes the run folder
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"training {args.model} on {args.dataset}: {len(x_train):,} samples, {epochs} epochs, "
+              f"batch size {batch_size}", flush=True)
     validation_split = 0.0 if args.dataset == "xor" else args.validation_split
     history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs,
                         validation_split=validation_split, verbose=0 if args.dataset == "xor" else 1,
                         callbacks=[CSVLogger(str(out / "history.csv"))])
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    model.save(out / "model.safetensors")
     summary = {"model": args.model, "dataset": args.dataset, "epochs": epochs, "batch_size": batch_size,
                "seed": args.seed, "test_loss": float(test_loss), "test_accuracy": float(test_accuracy)}
-    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
-    _plot_learning_curve(history, out / "learning_curve.png")
-    print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f})")
-    print(f"run folder: {out.resolve()}")
+    if rank == 0:
+        model.save(out / "model.safetensors")
+        (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _plot_learning_curve(history, out / "learning_curve.png")
+        print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f})")
+        print(f"run folder: {out.resolve()}")
     return summary
+
+
+def _data_parallel_rank() -> int:
+    """Under ``mpirun -n W``: train data-parallel over the W ranks (each global batch split across
+    them, keras.distribution.DataParallel); returns this process's rank (0 otherwise)."""
+    from scratchnet.distributed import DistributedError
+    from scratchnet.keras import distribution
+
+    try:
+        return distribution.from_launcher()
+    except DistributedError as error:
+        raise CommandError(str(error)) from error
 
 
 def _plot_learning_curve(history: Any, path: Path) -> None:
@@ -190,6 +205,13 @@ def bench(args: argparse.Namespace, extra: list[str]) -> int:
     return subprocess.call([sys.executable, str(script), *extra])
 
 
+def _abort_other_ranks(code: int) -> None:
+    """Under mpirun, end every rank (the others may be waiting for this one in a collective)."""
+    from scratchnet.distributed import abort
+
+    abort(code)
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from scratchnet.models import MODELS
@@ -232,5 +254,6 @@ def main(argv: list[str] | None = None) -> int:
         command(args)
     except CommandError as error:
         print(f"scratchnet {args.command}: {error}", file=sys.stderr)
+        _abort_other_ranks(2)
         return 2
     return 0

@@ -4,6 +4,7 @@ DistributedSampler against PyTorch's; the behaviour outside mpirun."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,52 +28,68 @@ needs_mpi = pytest.mark.skipif(
            "(pip install '.[mpi]'; apt-get install openmpi-bin libopenmpi-dev)")
 
 
-def mpirun(ranks: int, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``command`` on ``ranks`` processes (as root in CI, more ranks than cores, TCP transport)."""
+def mpirun(ranks: int, *command: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``command`` on ``ranks`` processes (as root in CI, more ranks than cores, TCP transport,
+    one BLAS thread per rank) in the folder ``cwd``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMPI_ALLOW_RUN_AS_ROOT": "1",
-           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     launcher = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
                 "--mca", "btl", "tcp,self", "-n", str(ranks)]
     return subprocess.run([*launcher, *command], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=ROOT)
+                          env=env, cwd=cwd)
 
 
-def run_worker(ranks: int, scenario: str, *args: str) -> None:
-    result = mpirun(ranks, sys.executable, str(WORKER), scenario, *args)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+SCENARIOS = ("collectives", "ddp_gradients", "ddp_training:plain", "ddp_training:syncbn", "mismatch",
+             "keras_fit")
+_runs: dict[int, subprocess.CompletedProcess] = {}
+
+
+def scenario_ran(ranks: int, scenario: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Assert that ``scenario`` passed on every rank of the one ``mpirun -n ranks`` that runs all
+    the worker's scenarios in turn (one launch per rank count keeps the suite fast)."""
+    if ranks not in _runs:
+        folder = tmp_path_factory.mktemp(f"mpi{ranks}")  # where keras_fit's CSVLogger writes
+        _runs[ranks] = mpirun(ranks, sys.executable, str(WORKER), *SCENARIOS, cwd=folder)
+    result = _runs[ranks]
     for rank in range(ranks):
-        assert f"OK {scenario} rank {rank}" in result.stdout, output
+        assert f"OK {scenario} rank {rank}" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
-def test_collectives(ranks):
-    run_worker(ranks, "collectives")
+def test_collectives(ranks, tmp_path_factory):
+    """all_reduce (SUM, MAX, AVG, a strided view), broadcast, all_gather, JSON values."""
+    scenario_ran(ranks, "collectives", tmp_path_factory)
 
 
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
-def test_ddp_gradients_equal_the_global_batch_gradients(ranks):
-    run_worker(ranks, "ddp_gradients")
+def test_ddp_gradients_equal_the_global_batch_gradients(ranks, tmp_path_factory):
+    """float64, rtol 1e-10, 100-byte buckets; rank 0's weights copied; module. keys; no_sync."""
+    scenario_ran(ranks, "ddp_gradients", tmp_path_factory)
 
 
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 @pytest.mark.parametrize("variant", ["plain", "syncbn"])
-def test_ddp_steps_equal_single_process_steps(ranks, variant):
-    run_worker(ranks, "ddp_training", variant)
-
-
-@needs_mpi
-def test_mismatched_models_are_named_at_construction():
-    run_worker(2, "mismatch")
+def test_ddp_steps_equal_single_process_steps(ranks, variant, tmp_path_factory):
+    """8 SGD-momentum and Adam steps on DistributedSampler's (padded) shards == one process on the
+    global batches; with SyncBatchNorm the running statistics too."""
+    scenario_ran(ranks, f"ddp_training:{variant}", tmp_path_factory)
 
 
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
-def test_keras_fit_under_data_parallel_equals_one_process(ranks, tmp_path):
-    run_worker(ranks, "keras_fit", str(tmp_path))
+def test_mismatched_models_are_named_at_construction(ranks, tmp_path_factory):
+    scenario_ran(ranks, "mismatch", tmp_path_factory)
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_keras_fit_under_data_parallel_equals_one_process(ranks, tmp_path_factory):
+    """Weights, History, evaluate (float64; batch 7: uneven shards); CSVLogger on rank 0 only."""
+    scenario_ran(ranks, "keras_fit", tmp_path_factory)
 
 
 @needs_mpi
@@ -159,3 +176,36 @@ def test_sync_batchnorm_alone_is_batchnorm_and_converts_in_place():
     x = sn.tensor(np.random.default_rng(0).normal(size=(4, 2, 6, 6)).astype(np.float32))
     np.testing.assert_allclose(converted(x).numpy(), reference(x).numpy(), rtol=1e-6)
     np.testing.assert_allclose(converted[1].running_var.numpy(), reference[1].running_var.numpy(), rtol=1e-6)
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@needs_mpi
+@pytest.mark.skipif(not FASHION.is_dir(),
+                    reason="needs Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+def test_cli_two_ranks_write_one_run_folder_and_match_one_process(tmp_path, capsys):
+    """``mpirun -n 2 python -m scratchnet train``: rank 0 alone prints and writes the run folder,
+    whose run.json agrees with its model and history; the seed CNN's test accuracy is within one
+    point of one process trained with the same global batch (32) and epochs (a 6,000-image subset,
+    1 epoch, to stay fast; the full comparison is in the README)."""
+    from scratchnet import cli, keras
+
+    options = ["train", "--model", "cnn", "--epochs", "1", "--limit", "6000"]
+    assert cli.main([*options, "--out", str(tmp_path / "one")]) == 0
+    result = mpirun(2, sys.executable, "-m", "scratchnet", *options, "--out", "two", cwd=tmp_path,
+                    timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("run folder:") == 1 and result.stdout.count("training cnn") == 1
+    out = tmp_path / "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+    assert {p.name for p in out.iterdir()} >= {"history.csv", "model.safetensors", "run.json"}
+    run, alone = (json.loads((tmp_path / name / "run.json").read_text()) for name in ("two", "one"))
+    model = keras.load_model(out / "model.safetensors")
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    (_, _), (x_test, y_test) = sn.datasets.load_fashion_mnist()
+    images = x_test[..., None].astype(np.float32) / 255
+    _, accuracy = model.evaluate(images, y_test.astype(np.int64), batch_size=1000, verbose=0)
+    assert accuracy == pytest.approx(run["test_accuracy"], abs=1e-9)
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 2  # header + 1 epoch
+    assert abs(run["test_accuracy"] - alone["test_accuracy"]) <= 0.01, (run, alone)

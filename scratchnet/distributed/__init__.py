@@ -23,6 +23,7 @@ from scratchnet.distributed.collectives import (
 )
 from scratchnet.distributed.process_group import (
     DistributedError,
+    abort,
     barrier,
     destroy_process_group,
     get_rank,
@@ -34,6 +35,7 @@ from scratchnet.distributed.process_group import (
     launched_by_mpirun,
 )
 
-__all__ = ["DistributedError", "ReduceOp", "all_gather", "all_gather_json", "all_reduce", "all_reduce_arrays",
-           "barrier", "broadcast", "broadcast_json", "destroy_process_group", "get_rank", "get_world_size",
-           "init_process_group", "is_available", "is_initialized", "is_mpi_available", "launched_by_mpirun"]
+__all__ = ["DistributedError", "ReduceOp", "abort", "all_gather", "all_gather_json", "all_reduce",
+           "all_reduce_arrays", "barrier", "broadcast", "broadcast_json", "destroy_process_group", "get_rank",
+           "get_world_size", "init_process_group", "is_available", "is_initialized", "is_mpi_available",
+           "launched_by_mpirun"]

@@ -23,7 +23,7 @@ from typing import Any
 from scratchnet.autograd.config import no_grad
 from scratchnet.backend import get_rng_state, set_rng_state, xp
 from scratchnet.distributed import collectives
-from scratchnet.distributed.process_group import init_process_group, is_initialized, world
+from scratchnet.distributed.process_group import init_process_group, is_initialized, launched_by_mpirun, world
 from scratchnet.nn.parallel.distributed import GradientBuckets, broadcast_state, check_same_model
 
 _BUCKET_BYTES = 25 * 2**20
@@ -123,3 +123,14 @@ def distribution() -> DataParallel | None:
 def active() -> DataParallel | None:
     """The distribution ``fit`` should use: the one set, when its job has more than one rank."""
     return _current if _current is not None and _current.size > 1 else None
+
+
+def from_launcher() -> int:
+    """Under ``mpirun`` (or ``srun``) with several ranks, set a ``DataParallel`` distribution;
+    returns this process's rank (0 when not launched so). Used by ``scratchnet train``."""
+    if not launched_by_mpirun():
+        return 0
+    strategy = DataParallel()
+    if strategy.size > 1:
+        set_distribution(strategy)
+    return strategy.rank

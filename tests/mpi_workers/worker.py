@@ -1,4 +1,4 @@
-"""Checks run on every rank under ``mpirun`` by tests/test_distributed.py: ``worker.py SCENARIO [ARG]``.
+"""Checks run on every rank under ``mpirun`` by tests/test_distributed.py: ``worker.py NAME[:ARG] ...``.
 
 Each scenario compares the distributed result with the single-process computation on the whole
 global batch (every rank can compute that reference itself), raises on a mismatch (which aborts
@@ -172,8 +172,9 @@ def keras_model() -> keras.Model:
     return model
 
 
-def keras_fit(folder: str) -> None:
-    """fit under DataParallel == fit in one process (batch 7 over the ranks: uneven shards)."""
+def keras_fit() -> None:
+    """fit under DataParallel == fit in one process (batch 7 over the ranks: uneven shards); the
+    CSVLogger of rank r is given ./history-r.csv, which rank 0 alone must write."""
     x, y = global_data(40)
     rank = dist.get_rank()
     options = {"batch_size": 7, "epochs": 3, "validation_split": 0.25, "verbose": 0}
@@ -184,7 +185,7 @@ def keras_fit(folder: str) -> None:
     keras.distribution.set_distribution(keras.distribution.DataParallel())
     assert keras.distribution.list_devices() == [f"cpu:{r}" for r in range(dist.get_world_size())]
     parallel = keras_model()
-    log = Path(folder) / f"history-{rank}.csv"
+    log = Path(f"history-{rank}.csv")
     history = parallel.fit(x, y, callbacks=[keras.callbacks.CSVLogger(log)], **options).history
     for a, b in zip(parallel.weights, alone.weights):
         close(a.numpy(), b.numpy(), "keras weights after fit", rtol=1e-9)
@@ -197,12 +198,17 @@ def keras_fit(folder: str) -> None:
     assert all(h == everyone[0] for h in everyone), "History differs between ranks"
 
 
+SCENARIOS = {"collectives": collectives, "ddp_gradients": ddp_gradients, "ddp_training": ddp_training,
+             "mismatch": mismatch, "raises": raises, "keras_fit": keras_fit}
+
+
 def main() -> None:
-    scenario, *args = sys.argv[1:]
+    """Run each ``NAME[:ARG]`` scenario of the command line in turn on this rank."""
     dist.init_process_group(backend="mpi")
-    {"collectives": collectives, "ddp_gradients": ddp_gradients, "ddp_training": ddp_training,
-     "mismatch": mismatch, "raises": raises, "keras_fit": keras_fit}[scenario](*args)
-    print(f"OK {scenario} rank {dist.get_rank()}", flush=True)
+    for scenario in sys.argv[1:]:
+        name, *args = scenario.split(":", 1)
+        SCENARIOS[name](*args)
+        print(f"OK {scenario} rank {dist.get_rank()}", flush=True)
 
 
 if __name__ == "__main__":
