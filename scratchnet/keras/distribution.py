@@ -11,9 +11,10 @@ whole global batch's mean loss, g = Σ_r (n_r/N)·g_r (one ``Allreduce`` per fus
 logged loss and metrics are the same sample-weighted means of the global batch on every rank, so
 ``History`` is the same everywhere; only rank 0 prints progress and runs the callbacks that write
 files (``CSVLogger``, ``ModelCheckpoint``). Batch normalisation uses each rank's share for its
-statistics and rank 0's moving statistics are copied to every rank after each step (as PyTorch's
-``DistributedDataParallel`` with ``broadcast_buffers``). All ranks must call ``fit`` with the same
-data; rank 0's weights and random generator state are copied to the others when ``fit`` starts.
+batch statistics, and after each step the moving statistics become their mean over the ranks (in
+the same ``Allreduce`` as the logs: two collectives per step in all). All ranks must call ``fit``
+with the same data; rank 0's weights and random generator state are copied to the others when
+``fit`` starts.
 """
 
 from __future__ import annotations
@@ -80,9 +81,7 @@ class DataParallel:
             values = model._batch_logs(float(loss.item()), outputs, y_local)
         self._gradients(model).sum_weighted(len(x_local) / len(x))
         model.optimizer.step()
-        for buffer in model.buffers():
-            collectives.broadcast(buffer, 0)
-        return self._global_means(values, len(x_local)), len(x)
+        return self._global_means(values, len(x_local), model), len(x)
 
     def _gradients(self, model: Any) -> GradientBuckets:
         if self.buckets is None or self.buckets[0] != id(model):
@@ -99,11 +98,18 @@ class DataParallel:
                 values = model._batch_logs(float(loss_of(outputs, y_local).item()), outputs, y_local)
         return self._global_means(values, len(x_local)), len(x)
 
-    def _global_means(self, values: list[float], count: int) -> list[float]:
-        """Σ_r n_r·v_r / Σ_r n_r for each value (one ``Allreduce``)."""
-        totals = xp.array([*(v * count for v in values), count], dtype=xp.float64)
-        collectives.all_reduce_arrays([totals])
-        return (totals[:-1] / totals[-1]).tolist()
+    def _global_means(self, values: list[float], count: int, model: Any = None) -> list[float]:
+        """Σ_r n_r·v_r / Σ_r n_r for each value; with ``model``, its floating-point buffers (the
+        moving statistics) also become their mean over the ranks. One ``Allreduce`` in float64."""
+        buffers = [] if model is None else [b.array for b in model.buffers() if b.array.dtype.kind == "f"]
+        packed = xp.concatenate([xp.array([*(v * count for v in values), count], dtype=xp.float64),
+                                 *(b.reshape(-1) / self.size for b in buffers)]).astype(xp.float64)
+        collectives.all_reduce_arrays([packed])
+        offset = len(values) + 1
+        for buffer in buffers:
+            buffer[...] = packed[offset:offset + buffer.size].reshape(buffer.shape)
+            offset += buffer.size
+        return (packed[:len(values)] / packed[len(values)]).tolist()
 
 
 def set_distribution(value: DataParallel | None) -> None:

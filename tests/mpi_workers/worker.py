@@ -196,6 +196,23 @@ def keras_fit() -> None:
     assert log.exists() == (rank == 0), f"rank {rank}: CSVLogger wrote {log}: {log.exists()}"
     everyone = dist.all_gather_json(history)
     assert all(h == everyone[0] for h in everyone), "History differs between ranks"
+    keras_batch_norm(x, y)
+
+
+def keras_batch_norm(x: np.ndarray, y: np.ndarray) -> None:
+    """With BatchNormalization each rank normalises its share, and the moving statistics are
+    averaged after every step: every rank ends with the same weights and statistics."""
+    sn.manual_seed(0)
+    model = keras.Sequential([keras.layers.Dense(8, input_shape=(5,)), keras.layers.BatchNormalization(),
+                              keras.layers.Dense(3, activation="softmax")]).double()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=10, epochs=2, verbose=0)
+    bn = model.layers[1].bn
+    assert bn.num_batches_tracked.item() == 8
+    assert not np.allclose(bn.running_mean.numpy(), 0)
+    weights = [w.numpy().ravel().tolist() for w in model.weights]
+    everyone = dist.all_gather_json(weights)
+    assert all(w == everyone[0] for w in everyone), "ranks ended with different weights or statistics"
 
 
 SCENARIOS = {"collectives": collectives, "ddp_gradients": ddp_gradients, "ddp_training": ddp_training,
