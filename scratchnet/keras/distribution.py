@@ -50,7 +50,7 @@ class DataParallel:
         if devices is not None and len(devices) != self.size:
             raise ValueError(f"DataParallel: got {len(devices)} devices but the job has {self.size} ranks "
                              "(one device per rank: start as many processes with mpirun -n)")
-        self.buckets: tuple[int, GradientBuckets] | None = None
+        self.gradients: GradientBuckets | None = None  # of the model being fitted
 
     def fit_callbacks(self, model: Any, callbacks: list[Any] | None) -> list[Any]:
         """Start a ``fit``: check that every rank has the same model, copy rank 0's weights and
@@ -59,18 +59,20 @@ class DataParallel:
         check_same_model(model, "DataParallel")
         broadcast_state(model)
         set_rng_state(collectives.broadcast_json(get_rng_state()))
-        self.buckets = (id(model), GradientBuckets(model.trainable_variables, _BUCKET_BYTES))
+        self.gradients = GradientBuckets(model.trainable_variables, _BUCKET_BYTES)
         return [c for c in callbacks or [] if self.rank == 0 or not getattr(c, "writes_files", False)]
 
     def shard(self, batch: Any) -> Any:
-        """This rank's contiguous share of a batch's samples (``array_split`` order)."""
+        """This rank's contiguous share of a batch of n samples: samples r·n//W to (r+1)·n//W − 1
+        for rank r of W (shares differ by at most one sample)."""
         n = len(batch)
         start, end = self.rank * n // self.size, (self.rank + 1) * n // self.size
         return batch[start:end]
 
     def train_step(self, model: Any, loss_of: Any, x: Any, y: Any) -> tuple[list[float], int]:
-        """One optimisation step on the global batch ``(x, y)``: the loss and metrics of the whole
-        batch (sample-weighted, the same on every rank) and its size."""
+        """One optimisation step of the model being fitted on the global batch ``(x, y)``; returns
+        the loss and metrics of the whole batch (sample-weighted, the same on every rank) and its
+        size."""
         x_local, y_local = self.shard(x), self.shard(y)
         model.optimizer.zero_grad()
         values = [0.0] * len(model.metrics_names)
@@ -79,14 +81,9 @@ class DataParallel:
             loss = loss_of(outputs, y_local)
             loss.backward()
             values = model._batch_logs(float(loss.item()), outputs, y_local)
-        self._gradients(model).sum_weighted(len(x_local) / len(x))
+        self.gradients.sum_weighted(len(x_local) / len(x))
         model.optimizer.step()
         return self._global_means(values, len(x_local), model), len(x)
-
-    def _gradients(self, model: Any) -> GradientBuckets:
-        if self.buckets is None or self.buckets[0] != id(model):
-            self.buckets = (id(model), GradientBuckets(model.trainable_variables, _BUCKET_BYTES))
-        return self.buckets[1]
 
     def test_step(self, model: Any, loss_of: Any, x: Any, y: Any) -> tuple[list[float], int]:
         """The loss and metrics of the global batch ``(x, y)`` in inference mode, and its size."""
