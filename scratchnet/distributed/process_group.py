@@ -17,9 +17,10 @@ _INSTALL_HINT = ("scratchnet.distributed needs mpi4py and an MPI runtime: pip in
                  "and Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev)")
 
 
-class DistributedError(RuntimeError):
+class DistributedError(RuntimeError, ValueError):
     """A misuse of the process group (not initialised, twice initialised, unknown backend) or
-    a disagreement between ranks (e.g. models of different shapes)."""
+    a disagreement between ranks (e.g. models of different shapes). Both a ``RuntimeError`` (as
+    PyTorch's missing MPI) and a ``ValueError`` (as its uninitialised group)."""
 
 
 class _Group:
