@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 from typing import Any
 
-_LAUNCH_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS_PER_NODE")
+_LAUNCH_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")  # mpirun, mpiexec, srun --mpi
 _INSTALL_HINT = ("scratchnet.distributed needs mpi4py and an MPI runtime: pip install 'scratchnet[mpi]' "
                  "and Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev)")
 
