@@ -3,8 +3,9 @@
 Workloads: ``mlp``, ``cnn`` and ``bncnn`` (epoch time, peak memory and accuracy; see
 ``training.py``) and ``ops`` (per-op overhead and backward scaling; see ``op_overhead.py`` and
 ``backward_scaling.py``). ``--extra`` adds the micro-benchmarks of conv layers, optimiser steps,
-data loading and what Keras ``fit`` adds per step, and the layer-by-layer profile of a ``bncnn``
-step. Results print as tables and, with ``--json FILE``, are written as JSON.
+data loading and what Keras ``fit`` adds per step, the layer-by-layer profile of a ``bncnn``
+step, and data-parallel training over MPI at 1 and 2 ranks (``data_parallel.py``). Results print
+as tables and, with ``--json FILE``, are written as JSON.
 
     scratchnet bench                       # full epochs, median of 3 alternated runs
     scratchnet bench --steps 50            # quick: 50 steps per run, one run each (< 2 minutes)
@@ -23,6 +24,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import backward_scaling  # noqa: E402
 import conv_bench  # noqa: E402
 import data_loading  # noqa: E402
+import data_parallel  # noqa: E402
 import fit_overhead  # noqa: E402
 import op_overhead  # noqa: E402
 import optimizer_step  # noqa: E402
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.extra:
         for name, module in (("conv", conv_bench), ("optimizer_step", optimizer_step),
                              ("data_loading", data_loading), ("fit_overhead", fit_overhead),
-                             ("step_profile", step_profile)):
+                             ("step_profile", step_profile), ("data_parallel", data_parallel)):
             print(f"\n== {name} ==", flush=True)
             results[name] = module.main([])
     if args.json:

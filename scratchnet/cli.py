@@ -82,6 +82,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     folder as ``scratchnet.runs`` describes; returns the run summary."""
     from scratchnet import backend, runs
 
+    rank = _data_parallel_rank()  # under mpirun, rank 0 alone prints and writes the run folder
     settings = _resumed_settings(args) if args.resume else _new_settings(args)
     out = Path(args.resume or args.out)
     if not args.resume and runs.is_unfinished(out):
@@ -104,24 +105,39 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         model, done, history, rng = runs.load_checkpoint(out, settings["epochs"])
         backend.set_rng_state(rng)
     settings = {key: settings[key] for key in runs.SETTINGS}
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"{'resuming' if done else 'training'} {settings['model']} on {settings['dataset']}: "
-          f"{len(x_train):,} samples, epochs {done + 1}-{settings['epochs']}, "
-          f"batch size {settings['batch_size']}", flush=True)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"{'resuming' if done else 'training'} {settings['model']} on {settings['dataset']}: "
+              f"{len(x_train):,} samples, epochs {done + 1}-{settings['epochs']}, "
+              f"batch size {settings['batch_size']}", flush=True)
     model.fit(x_train, y_train, batch_size=settings["batch_size"], epochs=settings["epochs"],
               initial_epoch=done, validation_split=settings["validation_split"],
               verbose=0 if settings["dataset"] == "xor" else 1,
-              callbacks=[runs.EpochCheckpoint(out, settings, history)])
-    runs.write_text(out / runs.HISTORY, runs.history_csv(history))  # the last epoch's, if a kill cut it
+              callbacks=[runs.EpochCheckpoint(out, settings, history)])  # on rank 0 only, under mpirun
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    summary = {**settings, "test_loss": float(test_loss), "test_accuracy": float(test_accuracy)}
+    if rank != 0:
+        return summary
+    runs.write_text(out / runs.HISTORY, runs.history_csv(history))  # the last epoch's, if a kill cut it
     model.save(out / runs.MODEL)
     _plot_learning_curve(history, out / "learning_curve.png")
-    summary = {**settings, "test_loss": float(test_loss), "test_accuracy": float(test_accuracy)}
     runs.write_run(out, {**summary, "status": "done", "epochs_done": settings["epochs"],
                          "weights": runs.MODEL})
     print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f})")
     print(f"run folder: {out.resolve()}")
     return summary
+
+
+def _data_parallel_rank() -> int:
+    """Under ``mpirun -n W``: train data-parallel over the W ranks (each global batch split across
+    them, keras.distribution.DataParallel); returns this process's rank (0 otherwise)."""
+    from scratchnet.distributed import DistributedError
+    from scratchnet.keras import distribution
+
+    try:
+        return distribution.from_launcher()
+    except DistributedError as error:
+        raise CommandError(str(error)) from error
 
 
 def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -311,6 +327,13 @@ class _OneLineErrors(argparse.ArgumentParser):
         raise CommandError(f"{message} (see {self.prog} --help)")
 
 
+def _abort_other_ranks(code: int) -> None:
+    """Under mpirun, end every rank (the others may be waiting for this one in a collective)."""
+    from scratchnet.distributed import abort
+
+    abort(code)
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from scratchnet.models import MODELS
@@ -365,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, RunFolderError, SerializationError, OSError, MemoryError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"scratchnet {name}: {message}", file=sys.stderr)
+        _abort_other_ranks(2)
         return 2
     except KeyboardInterrupt:
         print(f"scratchnet {name}: interrupted", file=sys.stderr)

@@ -76,6 +76,9 @@ class EpochCheckpoint(Callback):
     ``history`` holds the epochs before this ``fit`` (empty for a fresh run) and grows with it.
     """
 
+    writes_files = True
+    """Under ``keras.distribution.DataParallel`` only rank 0 runs it."""
+
     def __init__(self, folder: Path, settings: dict[str, Any], history: dict[str, list[Any]]) -> None:
         super().__init__()
         self.folder, self.settings, self.history = folder, settings, history

@@ -7,5 +7,9 @@ cd "$(dirname "$0")/.."
 if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist
 fi
+# Open MPI for the data-parallel tests (they run mpirun -n 2 and -n 3 over TCP, as root in CI)
+if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev
+fi
 python3 -m pip install -q -e '.[dev]'
 python3 -m pytest "$@"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd import profiler, version
@@ -22,6 +23,10 @@ from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.shape import SumTo
+
+# Called at the end of every backward pass that fills ``.grad`` with the ids of the leaves that
+# received a gradient (DistributedDataParallel averages its gradients there); keyed by handle id.
+backward_end_hooks: dict[int, Callable[[set[int]], None]] = {}
 
 
 def _topological_order(root: Function) -> list[Function]:
@@ -117,6 +122,9 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     if not retain_graph:
         for function in order:
             function.release()
+    if sources is None:
+        for hook in list(backward_end_hooks.values()):
+            hook(walk.delivered)
     return walk.result(sources)
 
 
@@ -195,6 +203,7 @@ class _Walk:
         self.create_graph = create_graph
         self.owned: set[int] = set()  # leaves whose .grad array was made in this pass
         self.taken: set[int] = set()  # arrays that became a .grad as they were (and the caller's grad=)
+        self.delivered: set[int] = set()  # leaves given a gradient in this pass
         if caller_grad is not None:
             self.taken.add(id(caller_grad.array))
 
@@ -204,6 +213,7 @@ class _Walk:
             if id(leaf) in self.source_ids:
                 self._add_found(leaf, grad)
         elif leaf._requires_grad:
+            self.delivered.add(id(leaf))
             if self.create_graph:
                 leaf.grad = grad if leaf.grad is None else leaf.grad + grad
             else:

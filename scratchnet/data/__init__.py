@@ -23,6 +23,7 @@ from scratchnet.data.dataset import (
     TensorDataset,
     random_split,
 )
+from scratchnet.data.distributed import DistributedSampler
 from scratchnet.data.pipeline import AUTOTUNE, INFINITE, UNKNOWN, Pipeline
 from scratchnet.data.sampler import (
     BatchSampler,
@@ -43,7 +44,7 @@ from scratchnet.data.validation import (
 from scratchnet.data.workers import WorkerInfo, get_worker_info
 
 __all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "DataLoader",
-           "DataLoaderStateError", "Dataset", "IterableDataset", "NonNumericDataError", "Pipeline",
+           "DataLoaderStateError", "Dataset", "DistributedSampler", "IterableDataset", "NonNumericDataError", "Pipeline",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "WorkerInfo", "check_finite", "check_labels", "check_not_empty",
            "check_numeric", "check_same_length", "collate", "default_collate", "default_convert",

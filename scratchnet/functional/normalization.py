@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd.function import ArrayFunction
@@ -88,21 +89,34 @@ class BatchNorm(ArrayFunction):
     """
 
     def __init__(self, mean: xp.ndarray | None, var: xp.ndarray | None, eps: float, has_weight: bool,
-                 has_bias: bool) -> None:
+                 has_bias: bool, total: Callable[[xp.ndarray], None] | None = None) -> None:
         self.mean = mean
         self.var = var
         self.eps = eps
         self.has_weight = has_weight
         self.has_bias = has_bias
+        self.total = total  # sums a float64 vector in place across processes (SyncBatchNorm)
+
+    def _totals(self, *vectors: xp.ndarray) -> list[xp.ndarray]:
+        """The per-channel sums (and counts) summed over every process's batch: one call of
+        ``total`` on the vectors packed in float64; the vectors as they are without ``total``."""
+        if self.total is None:
+            return list(vectors)
+        packed = xp.concatenate([xp.atleast_1d(v).astype(xp.float64) for v in vectors])
+        self.total(packed)
+        ends = xp.cumsum([xp.size(v) for v in vectors])
+        return [part.astype(xp.result_type(v), copy=False).reshape(xp.shape(v))
+                for part, v in zip(xp.split(packed, ends[:-1]), vectors)]
 
     def forward(self, x: xp.ndarray, *affine: xp.ndarray) -> xp.ndarray:
         view = self.view = ChannelRows(x)
         self.batch_stats = self.mean is None
         if self.batch_stats:
-            count = x.dtype.type(x.size // x.shape[1])
-            self.mean = view.sum(view.rows) / count
+            sums, count = self._totals(view.sum(view.rows), x.dtype.type(x.size // x.shape[1]))
+            self.count = count
+            self.mean = sums / count
             self.centred = view.rows - view.spread(self.mean)
-            self.var = view.sum(self.centred, self.centred) / count
+            self.var = self._totals(view.sum(self.centred, self.centred))[0] / count
         else:
             self.centred = view.rows - view.spread(self.mean.astype(x.dtype, copy=False))
         self.inv_std = 1.0 / xp.sqrt(self.var.astype(x.dtype, copy=False) + x.dtype.type(self.eps))
@@ -124,9 +138,9 @@ class BatchNorm(ArrayFunction):
         if needs[0]:
             scale = self.inv_std if weight is None else self.inv_std * weight
             if self.batch_stats:
-                count = gy.size // self.view.channels
-                gx = self.centred * view.spread(-grad_weight * self.inv_std / count)
-                gx -= view.spread(grad_bias / count)
+                sum_gy, sum_gy_xhat = self._totals(grad_bias, grad_weight)
+                gx = self.centred * view.spread(-sum_gy_xhat * self.inv_std / self.count)
+                gx -= view.spread(sum_gy / self.count)
                 gx += gy
                 gx *= view.spread(scale)
             else:
@@ -169,16 +183,27 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
                              f"{x.shape[1]} channels, got {tuple(t.shape)}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    affine = [as_tensor(t) for t in (weight, bias) if t is not None]
     if training:
-        function = BatchNorm(None, None, eps, weight is not None, bias is not None)
-        y = function(x, *affine)
-        _update_running(running_mean, function.mean, momentum)
-        _update_running(running_var, function.var * (count / (count - 1)), momentum)
-        return y
+        return batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps)
+    affine = [as_tensor(t) for t in (weight, bias) if t is not None]
     function = BatchNorm(as_tensor(running_mean).array, as_tensor(running_var).array, eps,
                          weight is not None, bias is not None)
     return function(x, *affine)
+
+
+def batch_norm_training(x: Tensor, running_mean: Any, running_var: Any, weight: Any, bias: Any,
+                        momentum: float, eps: float, total: Callable[[xp.ndarray], None] | None = None
+                        ) -> Tensor:
+    """``batch_norm`` in training on a checked input: normalise with the batch statistics and
+    move the running ones. With ``total`` (sums a float64 vector in place across processes) the
+    statistics and backward's sums are those of the batches of every process (SyncBatchNorm)."""
+    affine = [as_tensor(t) for t in (weight, bias) if t is not None]
+    function = BatchNorm(None, None, eps, weight is not None, bias is not None, total)
+    y = function(x, *affine)
+    count = float(function.count)
+    _update_running(running_mean, function.mean, momentum)
+    _update_running(running_var, function.var * (count / (count - 1)), momentum)
+    return y
 
 
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,

@@ -20,6 +20,7 @@ from scratchnet.keras import (
     backend,
     callbacks,
     datasets,
+    distribution,
     initializers,
     layers,
     losses,
@@ -35,4 +36,4 @@ from scratchnet.keras.models import Model, Sequential, load_model
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "load_model", "losses", "metrics", "models", "optimizers",
-           "regularizers", "saving", "utils"]
+           "regularizers", "saving", "utils", "distribution"]

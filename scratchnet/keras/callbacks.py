@@ -249,6 +249,8 @@ class ModelCheckpoint(Callback):
     ``{epoch}`` and log names (``"model-{epoch:02d}-{val_loss:.2f}.keras"``); with
     ``save_best_only`` only when ``monitor`` improves."""
 
+    writes_files = True  # under keras.distribution.DataParallel, rank 0 alone runs it
+
     def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
                  initial_value_threshold: float | None = None) -> None:
@@ -345,6 +347,8 @@ class ReduceLROnPlateau(Callback):
 class CSVLogger(Callback):
     """Write one CSV row per epoch to ``filename``: ``epoch`` and the logs, columns sorted by name
     (as Keras); ``append`` continues an existing file."""
+
+    writes_files = True  # under keras.distribution.DataParallel, rank 0 alone runs it
 
     def __init__(self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
         super().__init__()

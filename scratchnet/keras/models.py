@@ -20,6 +20,7 @@ from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
 from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving, training_state
+from scratchnet.keras import distribution as distribution_module
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
@@ -236,10 +237,14 @@ class Model(Layer):
         val_data = None if validation_data is None else \
             data_adapter.validation_batches(validation_data, batch_size)
         self._prepare(train_data, val_data)
+        parallel = distribution_module.active()
+        if parallel is not None:
+            callbacks = parallel.fit_callbacks(self, callbacks)
         self.history = callbacks_module.History()
         verbose = 1 if verbose == "auto" else verbose
         steps = data_adapter.count_steps(train_data)
-        progress = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        prints = verbose and (parallel is None or parallel.rank == 0)
+        progress = [callbacks_module.ProgbarLogger(verbose)] if prints else []
         callback_list = callbacks_module.CallbackList(
             [*(callbacks or []), self.history, *progress],
             model=self, params={"verbose": verbose, "epochs": epochs, "steps": steps})
@@ -272,12 +277,17 @@ class Model(Layer):
                      class_weight: dict[int, float] | None = None) -> dict[str, float]:
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
+        parallel = distribution_module.active()
         for step, batch in enumerate(data):
             x, y, weights = self._unpack(batch, class_weight)
             callback_list.on_train_batch_begin(step)
-            loss, outputs = train_step(self._training_call, functools.partial(loss_of, sample_weight=weights),
-                                       self.optimizer, x, y)
-            running.update(self._batch_logs(loss, outputs, y), len(x))
+            if parallel is None:
+                loss, outputs = train_step(self._training_call,
+                                           functools.partial(loss_of, sample_weight=weights),
+                                           self.optimizer, x, y)
+                running.update(self._batch_logs(loss, outputs, y), len(x))
+            else:
+                running.update(*parallel.train_step(self, loss_of, x, y, weights))
             callback_list.on_train_batch_end(step, running.result())
             if self.stop_training:
                 break
@@ -290,12 +300,16 @@ class Model(Layer):
         """Mean loss and metrics over ``data`` in inference mode; ``on_batch(steps_done, logs)``."""
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
+        parallel = distribution_module.active()
         with no_grad():
             for step, batch in enumerate(data):
                 x, y, weights = self._unpack(batch)
-                outputs = self(x, training=False)
-                loss = float(loss_of(outputs, y, weights).item())
-                running.update(self._batch_logs(loss, outputs, y), len(x))
+                if parallel is not None:
+                    running.update(*parallel.test_step(self, loss_of, x, y, weights))
+                else:
+                    outputs = self(x, training=False)
+                    loss = float(loss_of(outputs, y, weights).item())
+                    running.update(self._batch_logs(loss, outputs, y), len(x))
                 if on_batch is not None:
                     on_batch(step + 1, running.result())
         if not running.count:
@@ -311,8 +325,10 @@ class Model(Layer):
         self._check_compiled()
         data = data_adapter.batches(x, y, batch_size, sample_weight=sample_weight)
         data_adapter.check_before_training(data, self._target_check(), "x of evaluate")
+        parallel = distribution_module.active()
+        prints = verbose and (parallel is None or parallel.rank == 0)
         bar = Progbar(data_adapter.count_steps(data), live=verbose in (1, "auto") and _is_terminal()) \
-            if verbose else None
+            if prints else None
         logs = self._evaluate_batches(data, None if bar is None else bar.update)
         if bar is not None:
             bar.close(logs)

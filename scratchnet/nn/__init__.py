@@ -1,7 +1,7 @@
 """Neural networks in PyTorch's shape: ``Module``, ``Parameter``, containers, layers, losses,
 ``init``, ``utils`` and ``functional`` (import as ``F``)."""
 
-from scratchnet.nn import functional, init, utils
+from scratchnet.nn import functional, init, parallel, utils
 from scratchnet.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratchnet.nn.containers import ModuleDict, ModuleList, Sequential
 from scratchnet.nn.conv import Conv2d
@@ -24,6 +24,7 @@ from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from scratchnet.nn.recurrent import GRU, LSTM, RNN
+from scratchnet.nn.sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
@@ -32,4 +33,5 @@ __all__ = [
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
     "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
     "functional", "init", "utils",
+    "SyncBatchNorm", "parallel",
 ]

@@ -69,13 +69,16 @@ class _BatchNorm(Module):
         track = self.training and self.track_running_stats
         if not track:
             stats = (None, None) if self.training else (self.running_mean, self.running_var)
-            return F.batch_norm(x, *stats, self.weight, self.bias, stats[0] is None, 0.0, self.eps)
+            return self._normalize(x, *stats, stats[0] is None, 0.0)
         batches = int(self.num_batches_tracked.item()) + 1
         factor = 1.0 / batches if self.momentum is None else self.momentum
-        y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, True, factor,
-                         self.eps)
+        y = self._normalize(x, self.running_mean, self.running_var, True, factor)
         self.num_batches_tracked.array[...] = batches  # counted only once the batch was accepted
         return y
+
+    def _normalize(self, x: Any, mean: Any, var: Any, batch_stats: bool, momentum: float) -> Tensor:
+        """``F.batch_norm`` with this layer's affine parameters and ε."""
+        return F.batch_norm(x, mean, var, self.weight, self.bias, batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
