@@ -116,6 +116,18 @@ def _restored_generator(state: dict[str, Any], initial_seed: int, device: Any) -
     return generator
 
 
+def is_rng_state(state: Any) -> bool:
+    """Whether ``state`` has exactly the keys and value ranges of ``get_rng_state()``'s result."""
+    def within(value: Any, end: int) -> bool:
+        return type(value) is int and 0 <= value < end
+
+    return (isinstance(state, dict) and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
+            and state["bit_generator"] == "PCG64" and isinstance(state["state"], dict)
+            and set(state["state"]) == {"state", "inc"}
+            and all(within(value, 2 ** 128) for value in state["state"].values())
+            and within(state["has_uint32"], 2) and within(state["uinteger"], 2 ** 32))
+
+
 def checked_pcg64_state(state: Any) -> dict[str, Any]:
     """``state`` after checking that it is a PCG64 state dict as ``get_state`` gives (``ValueError``
     otherwise; see ``is_rng_state``)."""

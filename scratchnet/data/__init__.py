@@ -44,7 +44,8 @@ from scratchnet.data.validation import (
 from scratchnet.data.workers import WorkerInfo, get_worker_info
 
 __all__ = ["AUTOTUNE", "INFINITE", "UNKNOWN", "BatchSampler", "ConcatDataset", "DataLoader",
-           "DataLoaderStateError", "Dataset", "DistributedSampler", "IterableDataset", "NonNumericDataError", "Pipeline",
+           "DataLoaderStateError", "Dataset",
+           "DistributedSampler", "IterableDataset", "NonNumericDataError", "Pipeline",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "WorkerInfo", "check_finite", "check_labels", "check_not_empty",
            "check_numeric", "check_same_length", "collate", "default_collate", "default_convert",
