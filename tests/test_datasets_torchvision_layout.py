@@ -22,7 +22,7 @@ def no_download(monkeypatch):
     """Any download attempt fails the test; it records the destinations asked for."""
     asked = []
 
-    def refuse(urls, destination, *args):
+    def refuse(urls, destination, *args, **kwargs):
         asked.append(destination)
         raise datasets.DownloadError("no network in this test")
 
