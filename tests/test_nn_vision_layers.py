@@ -69,3 +69,14 @@ def test_local_response_norm_rejects_bad_size_and_shape():
         nn.LocalResponseNorm(0)
     with pytest.raises(ValueError, match="3 or more axes"):
         nn.LocalResponseNorm(2)(sn.randn(4, 3))
+
+
+@pytest.mark.parametrize("config", [
+    dict(kernel_size=3, stride=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=2, stride=2),
+    dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=(2, 3)),
+], ids=str)
+@pytest.mark.parametrize("size", [(7, 8), (6, 6), (13, 10)])
+def test_max_pool_ceil_mode_matches_torch(config, size):
+    torch = torch_or_skip()
+    run_both(nn.MaxPool2d(**config, ceil_mode=True), torch.nn.MaxPool2d(**config, ceil_mode=True),
+             randn(2, 3, *size))

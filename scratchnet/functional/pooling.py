@@ -150,11 +150,27 @@ def _pool_arguments(x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     return kernel, stride, widths
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False) -> Tensor:
     """Maximum over ``kernel_size`` windows moved by ``stride`` (default: the kernel size) over the
-    input padded with −∞, as ``torch.nn.functional.max_pool2d`` (``ceil_mode=False``)."""
+    input padded with −∞, as ``torch.nn.functional.max_pool2d``. ``ceil_mode`` rounds the output
+    size ⌈(H + 2p − k) / s⌉ + 1 up instead of down (a last window may hang over the bottom/right
+    edge, never start in the padding after it)."""
     x = as_tensor(input)
-    return MaxPool2d(*_pool_arguments(x, kernel_size, stride, padding, "max_pool2d"))(x)
+    kernel, stride, widths = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
+    if ceil_mode:
+        widths = tuple((before, after + _ceil_extra(size, k, s, before))
+                       for size, k, s, (before, after) in zip(x.shape[2:], kernel, stride, widths))
+    return MaxPool2d(kernel, stride, widths)(x)
+
+
+def _ceil_extra(size: int, kernel: int, stride: int, padding: int) -> int:
+    """The rows (or columns) of −∞ to add after the input so that flooring gives ceil mode's size."""
+    span = size + 2 * padding - kernel
+    outputs = -(-span // stride) + 1
+    if (outputs - 1) * stride >= size + padding:
+        outputs -= 1
+    return (outputs - 1) * stride - span
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
