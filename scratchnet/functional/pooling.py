@@ -170,7 +170,7 @@ def _ceil_extra(size: int, kernel: int, stride: int, padding: int) -> int:
     outputs = -(-span // stride) + 1
     if (outputs - 1) * stride >= size + padding:
         outputs -= 1
-    return (outputs - 1) * stride - span
+    return max(0, (outputs - 1) * stride - span)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
