@@ -182,3 +182,10 @@ def test_cam_and_grad_cam_quick(run, fashion, tmp_path):
     # behind a global average pool and one Linear layer, Grad-CAM is ReLU(CAM) / (7 * 7)
     np.testing.assert_allclose(grad_cam, np.maximum(cam, 0) / 49, rtol=1e-4, atol=1e-6)
     check_figures(result, tmp_path, ["cam.png"])
+
+
+@needs_fashion_mnist
+def test_vgg_filters_quick(run, fashion, tmp_path):
+    result, printed = run("vgg_filters", "--quick")
+    assert "features.0.weight: (32, 1, 3, 3)" in printed and 0 <= result["test_accuracy"] <= 1
+    check_figures(result, tmp_path, ["vgg_filters.png", "vgg_feature_maps.png"])
