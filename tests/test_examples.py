@@ -189,3 +189,12 @@ def test_vgg_filters_quick(run, fashion, tmp_path):
     result, printed = run("vgg_filters", "--quick")
     assert "features.0.weight: (32, 1, 3, 3)" in printed and 0 <= result["test_accuracy"] <= 1
     check_figures(result, tmp_path, ["vgg_filters.png", "vgg_feature_maps.png"])
+
+
+@needs_fashion_mnist
+def test_transfer_learning_quick(run, fashion, tmp_path):
+    result, printed = run("transfer_learning", "--quick")
+    assert len(result["fine_tuned"]) == len(result["scratch"]) == 2 and "fine-tuned head" in printed
+    frozen = [name for name, p in result["model"].named_parameters() if not p.requires_grad]
+    assert "conv1.weight" in frozen and "fc.weight" not in frozen and "fc.bias" not in frozen
+    check_figures(result, tmp_path, ["transfer_learning.png"])
