@@ -121,3 +121,15 @@ def test_a_graph_whose_outputs_do_not_come_from_its_input_is_refused():
     a, b = keras.Input(shape=(3,)), keras.Input(shape=(3,))
     with pytest.raises(ValueError, match="outputs are not computed from inputs"):
         keras.Model(a, layers.Add()([a, b]))
+
+
+def test_a_graph_model_refuses_save_but_keeps_its_weights_by_save_weights(tmp_path):
+    model, _ = residual_model()
+    with pytest.raises(NotImplementedError, match="save_weights"):
+        model.save(tmp_path / "model.keras")
+    assert not (tmp_path / "model.keras").exists()
+    model.save_weights(tmp_path / "weights.safetensors")
+    twin, _ = residual_model()
+    twin.load_weights(tmp_path / "weights.safetensors")
+    x = rand(2, 6, 6, 2).astype(np.float32)
+    assert_close(twin(x), model(x))

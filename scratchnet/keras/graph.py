@@ -75,3 +75,10 @@ class GraphFunctional(Model):
     def layers(self) -> list[Layer]:
         """The ``InputLayer``, then each layer once, in calling order."""
         return [child for child in self.children() if isinstance(child, Layer)]
+
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Not available for graph models yet (their structure is not serialisable): refused before
+        anything is written; ``save_weights`` / ``load_weights`` keep the weights."""
+        raise NotImplementedError(f"cannot save {self.name!r} to {filepath}: saving a functional model with "
+                                  "merge layers is not supported yet; use model.save_weights(path) and "
+                                  "rebuild the model in code before load_weights(path)")
