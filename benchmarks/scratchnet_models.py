@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scratchnet import nn
+from scratchnet.models import resnet20
 
 
 def mlp() -> nn.Sequential:
@@ -46,5 +47,11 @@ def bncnn() -> nn.Sequential:
     )
 
 
-MODELS: dict[str, Callable[[], nn.Sequential]] = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn}
+def resnet() -> nn.Module:
+    """ResNet-20 for 28x28 images (``scratchnet.models.resnet20``: 19 convolutions in three
+    stages of 16, 32, 64 channels with batch norm and skip connections, then Linear 64→10)."""
+    return resnet20(num_classes=10, in_channels=1)
+
+
+MODELS: dict[str, Callable[[], nn.Module]] = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn, "resnet": resnet}
 """The workloads by name."""

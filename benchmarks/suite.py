@@ -31,7 +31,7 @@ import optimizer_step  # noqa: E402
 import step_profile  # noqa: E402
 import training  # noqa: E402
 
-TRAINING_WORKLOADS = ("mlp", "cnn", "bncnn")
+TRAINING_WORKLOADS = ("mlp", "cnn", "bncnn", "resnet")
 
 
 class _OneLineErrors(argparse.ArgumentParser):
@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> dict:
     """Run the chosen workloads; return ``{workload: results}``."""
     parser = _OneLineErrors(prog="scratchnet bench", description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", default="mlp,cnn,bncnn,ops")
+    parser.add_argument("--workloads", default="mlp,cnn,bncnn,ops",
+                        help="comma-separated: mlp, cnn, bncnn, resnet (ResNet-20, not in the default: "
+                        "an epoch takes minutes), ops")
     parser.add_argument("--steps", type=int, default=None, help="time this many training steps per run")
     parser.add_argument("--repeats", type=int, default=None, help="alternated runs per framework "
                         "(default 3, or 1 with --steps)")

@@ -3,6 +3,9 @@ names match and initial weights can be copied by name."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -35,6 +38,15 @@ def bncnn() -> nn.Sequential:
     )
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn}
+def resnet() -> nn.Module:
+    """ResNet-20 for 28x28 images, the twin of ``scratchnet.models.resnet20`` written for the
+    tests (tests/torch_vision_twins.py): the same attribute names, so weights copy by name."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.torch_vision_twins import BasicBlock, ResNet
+
+    return ResNet(BasicBlock, [3, 3, 3], 10, 1, (16, 32, 64), small_input=True)
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "bncnn": bncnn, "resnet": resnet}
 
 __all__ = ["MODELS", "torch"]

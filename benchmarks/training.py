@@ -10,6 +10,7 @@ same seed drift apart by float rounding alone).
 
     python benchmarks/training.py                      # mlp, cnn, bncnn; 1 epoch, 3 repeats
     python benchmarks/training.py --steps 100 --repeats 1 --workloads mlp,cnn
+    python benchmarks/training.py --steps 20 --repeats 1 --workloads resnet   # ResNet-20, batch 128
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ WORKLOADS = {
     "mlp": ("adam", 1e-3, 32, 60_000, (28, 28)),
     "cnn": ("adam", 1e-3, 32, 48_000, (1, 28, 28)),
     "bncnn": ("sgd_momentum", 1e-2, 128, 60_000, (1, 28, 28)),
+    "resnet": ("sgd_momentum", 1e-1, 128, 60_000, (1, 28, 28)),
 }
 EVAL_BATCH = 250
 

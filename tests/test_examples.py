@@ -164,3 +164,37 @@ def test_accuracy_script_short_run_is_not_judged(fashion, capsys):
     assert accuracy.main(["--only", "mlp", "--epochs", "1", "--limit", "300", "--test-limit", "200"]) == 0
     printed = capsys.readouterr().out
     assert "short" in printed and "FAIL" not in printed
+
+
+@needs_fashion_mnist
+def test_resnet_fashion_quick(run, fashion, tmp_path):
+    result, printed = run("resnet_fashion", "--quick")
+    assert "epoch 1/1" in printed and 0 <= result["test_accuracy"] <= 1
+    assert (tmp_path / "resnet20.safetensors").exists()
+    check_figures(result, tmp_path, ["resnet_history.png"])
+
+
+@needs_fashion_mnist
+def test_cam_and_grad_cam_quick(run, fashion, tmp_path):
+    result, _ = run("cam", "--quick", "--test-limit", "100")
+    cam, grad_cam = result["cam"], result["grad_cam"]
+    assert cam.shape == grad_cam.shape == (len(result["classes"]), 7, 7)
+    # behind a global average pool and one Linear layer, Grad-CAM is ReLU(CAM) / (7 * 7)
+    np.testing.assert_allclose(grad_cam, np.maximum(cam, 0) / 49, rtol=1e-4, atol=1e-6)
+    check_figures(result, tmp_path, ["cam.png"])
+
+
+@needs_fashion_mnist
+def test_vgg_filters_quick(run, fashion, tmp_path):
+    result, printed = run("vgg_filters", "--quick")
+    assert "features.0.weight: (32, 1, 3, 3)" in printed and 0 <= result["test_accuracy"] <= 1
+    check_figures(result, tmp_path, ["vgg_filters.png", "vgg_feature_maps.png"])
+
+
+@needs_fashion_mnist
+def test_transfer_learning_quick(run, fashion, tmp_path):
+    result, printed = run("transfer_learning", "--quick")
+    assert len(result["fine_tuned"]) == len(result["scratch"]) == 2 and "fine-tuned head" in printed
+    frozen = [name for name, p in result["model"].named_parameters() if not p.requires_grad]
+    assert "conv1.weight" in frozen and "fc.weight" not in frozen and "fc.bias" not in frozen
+    check_figures(result, tmp_path, ["transfer_learning.png"])

@@ -444,3 +444,29 @@ def test_cli_export_errors_are_one_line(tmp_path, xor_run, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "onnx", None)
     assert cli.main(["export", str(xor_run)]) == 2
     assert "pip install 'scratchnet[onnx]'" in capsys.readouterr().err
+
+
+VISION_EXPORTS = {
+    "alexnet_small": (1, 28), "vgg_small": (1, 28), "googlenet_small": (1, 28), "resnet20": (1, 28),
+    "resnet18": (3, 32), "googlenet": (3, 32),
+}
+"""scratchnet.models' conv nets exported in tests: every 28x28 variant, and the ImageNet layouts
+light enough to export quickly at a tiny size (AlexNet's and VGG's 60-140 M weights are not)."""
+
+
+@pytest.mark.parametrize("name", sorted(VISION_EXPORTS))
+def test_vision_models_export_with_a_dynamic_batch(name, tmp_path):
+    from scratchnet.models import VISION_MODELS
+
+    channels, size = VISION_EXPORTS[name]
+    model = VISION_MODELS[name](num_classes=5, in_channels=channels)
+    randomize_batch_norms(model)
+    export_and_compare(model, (2, channels, size, size), [1, 3], tmp_path, ["Conv", "Gemm"])
+
+
+def test_adaptive_pooling_to_a_size_that_does_not_divide_the_input_exports(tmp_path):
+    from scratchnet.models.vgg import VGG, make_layers
+
+    model = VGG(make_layers([4, "M"], True, 2), num_classes=3, pool_size=7, hidden=8)  # 5x5 -> 7x7
+    randomize_batch_norms(model)
+    export_and_compare(model, (2, 2, 10, 10), [1, 4], tmp_path, ["MatMul"])

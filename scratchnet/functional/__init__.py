@@ -27,7 +27,7 @@ from scratchnet.functional.loss import (
     mse_loss,
     nll_loss,
 )
-from scratchnet.functional.normalization import batch_norm, layer_norm
+from scratchnet.functional.normalization import batch_norm, layer_norm, local_response_norm
 from scratchnet.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from scratchnet.ops.shape import pad
 
@@ -35,6 +35,7 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_output_size", "cross_entropy", "dropout",
     "dropout2d", "elu", "embedding", "gelu", "huber_loss", "im2col", "l1_loss", "layer_norm", "leaky_relu",
-    "linear", "log_softmax", "log_softmax_array", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "pad",
+    "linear", "local_response_norm", "log_softmax", "log_softmax_array", "max_pool2d", "mse_loss",
+    "nll_loss", "one_hot", "pad",
     "relu", "sigmoid", "softmax", "softmax_array", "tanh",
 ]

@@ -11,6 +11,7 @@ from scratchnet.backend import xp
 from scratchnet.functional.im2col import in_layout_of
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import sqrt
+from scratchnet.ops.shape import pad
 
 
 class ChannelRows:
@@ -224,3 +225,23 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     if bias is not None:
         y = y + as_tensor(bias)
     return y
+
+
+def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Normalise each channel by its neighbours, as ``torch.nn.functional.local_response_norm``:
+    bᶜ = aᶜ / (k + α/n · Σ_{c′} (aᶜ′)²)^β over the n = ``size`` channels c′ from c − ⌊n/2⌋ to
+    c + ⌊(n−1)/2⌋ (missing channels count as zeros); axis 1 holds the channels."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm expects an input of 3 or more axes (N, C, ...), "
+                         f"got shape {x.shape}")
+    if int(size) != size or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    widths = ((0, 0), (size // 2, (size - 1) // 2), *[(0, 0)] * (x.ndim - 2))
+    squares = pad(x * x, widths)
+    channels = x.shape[1]
+    window = squares[:, 0:channels]
+    for offset in range(1, size):
+        window = window + squares[:, offset:offset + channels]
+    return x / (window * (alpha / size) + k) ** beta

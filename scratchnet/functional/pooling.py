@@ -150,11 +150,27 @@ def _pool_arguments(x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     return kernel, stride, widths
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False) -> Tensor:
     """Maximum over ``kernel_size`` windows moved by ``stride`` (default: the kernel size) over the
-    input padded with −∞, as ``torch.nn.functional.max_pool2d`` (``ceil_mode=False``)."""
+    input padded with −∞, as ``torch.nn.functional.max_pool2d``. ``ceil_mode`` rounds the output
+    size ⌈(H + 2p − k) / s⌉ + 1 up instead of down (a last window may hang over the bottom/right
+    edge, never start in the padding after it)."""
     x = as_tensor(input)
-    return MaxPool2d(*_pool_arguments(x, kernel_size, stride, padding, "max_pool2d"))(x)
+    kernel, stride, widths = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
+    if ceil_mode:
+        widths = tuple((before, after + _ceil_extra(size, k, s, before))
+                       for size, k, s, (before, after) in zip(x.shape[2:], kernel, stride, widths))
+    return MaxPool2d(kernel, stride, widths)(x)
+
+
+def _ceil_extra(size: int, kernel: int, stride: int, padding: int) -> int:
+    """The rows (or columns) of −∞ to add after the input so that flooring gives ceil mode's size."""
+    span = size + 2 * padding - kernel
+    outputs = -(-span // stride) + 1
+    if (outputs - 1) * stride >= size + padding:
+        outputs -= 1
+    return max(0, (outputs - 1) * stride - span)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -169,17 +185,31 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     """Average pooling to a fixed ``output_size`` (an int, a pair, ``None`` keeps an axis), as
-    ``torch.nn.functional.adaptive_avg_pool2d``; each input size must be a multiple of its output
-    size (then the windows are ``size // out`` wide and do not overlap)."""
+    ``torch.nn.functional.adaptive_avg_pool2d``: output cell i of an axis of size n→m averages
+    inputs ⌊i·n/m⌋ .. ⌈(i+1)·n/m⌉−1. When m divides n the windows are ``n // m`` wide and do not
+    overlap (one pooling kernel); otherwise y = Pₕ x Pᵥᵀ with the averaging matrices P."""
     x = as_tensor(input)
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d expects a 4-D input (N, C, H, W), got shape {x.shape}")
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     sizes = tuple(x.shape[2 + axis] if s is None else int(s) for axis, s in enumerate(sizes))
-    if any(s <= 0 or size % s for s, size in zip(sizes, x.shape[2:])):
-        raise ValueError(f"adaptive_avg_pool2d: output size {sizes} must divide the input size "
-                         f"{tuple(x.shape[2:])}")
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"adaptive_avg_pool2d: output size {sizes} must be positive")
     if sizes == (1, 1):
         return x.mean(axis=(2, 3), keepdims=True)
+    if any(size % s for s, size in zip(sizes, x.shape[2:])):
+        rows, cols = (as_tensor(averaging_matrix(n, m, x.dtype)) for n, m in zip(x.shape[2:], sizes))
+        return rows @ x @ cols.T
     kernel = (x.shape[2] // sizes[0], x.shape[3] // sizes[1])
     return AvgPool2d(kernel, kernel, ((0, 0), (0, 0)), True)(x)
+
+
+def averaging_matrix(size: int, out: int, dtype: Any) -> xp.ndarray:
+    """The ``(out, size)`` matrix whose row i averages inputs ⌊i·size/out⌋ .. ⌈(i+1)·size/out⌉−1
+    (adaptive pooling's windows)."""
+    cells = xp.arange(out)
+    starts = (cells * size) // out
+    ends = -((-(cells + 1) * size) // out)
+    positions = xp.arange(size)
+    inside = (positions >= starts[:, None]) & (positions < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)

@@ -17,6 +17,7 @@ session (``keras.backend.clear_session()`` resets the numbering).
 
 from scratchnet.keras import (
     activations,
+    applications,
     backend,
     callbacks,
     datasets,
@@ -34,6 +35,6 @@ from scratchnet.keras import (
 from scratchnet.keras.layers import Input, Layer
 from scratchnet.keras.models import Model, Sequential, load_model
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-           "initializers", "layers", "load_model", "losses", "metrics", "models", "optimizers",
-           "regularizers", "saving", "utils", "distribution"]
+__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "applications", "backend", "callbacks",
+           "datasets", "distribution", "initializers", "layers", "load_model", "losses", "metrics", "models",
+           "optimizers", "regularizers", "saving", "utils"]

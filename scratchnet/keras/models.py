@@ -34,7 +34,8 @@ from scratchnet.training import train_step
 class Model(Layer):
     """Base of Keras models. Subclass it and define ``call(inputs, training=None)`` with layers
     assigned as attributes, or call ``Model(inputs, outputs)`` on ``keras.Input`` and layers
-    called on it (a chain of single-input layers), which gives a ``Functional`` model.
+    called on it, which gives a ``Functional`` model (a chain of single-input layers) or a
+    ``GraphFunctional`` one (a graph with merge layers such as ``Add`` or ``Concatenate``).
 
     ``model(x)`` runs in inference mode (Dropout off, BatchNormalization on moving statistics)
     unless ``training=True``, as in Keras; layers called inside take the model's mode.
@@ -42,7 +43,10 @@ class Model(Layer):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            return super().__new__(Functional)
+            from scratchnet.keras.graph import GraphFunctional, is_chain
+
+            outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
+            return super().__new__(Functional if is_chain(outputs) else GraphFunctional)
         return super().__new__(cls)
 
     def __init__(self, name: str | None = None, trainable: bool = True) -> None:

@@ -9,7 +9,7 @@ from scratchnet.nn.dropout import Dropout, Dropout2d
 from scratchnet.nn.embedding import Embedding
 from scratchnet.nn.flatten import Flatten
 from scratchnet.nn.hooks import RemovableHandle
-from scratchnet.nn.linear import Linear
+from scratchnet.nn.linear import Identity, Linear
 from scratchnet.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -20,7 +20,8 @@ from scratchnet.nn.loss import (
     NLLLoss,
 )
 from scratchnet.nn.module import IncompatibleKeys, Module, StateDictError
-from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LocalResponseNorm
+from scratchnet.nn.padding import ZeroPad2d
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from scratchnet.nn.recurrent import GRU, LSTM, RNN
@@ -29,9 +30,10 @@ from scratchnet.nn.sync_batchnorm import SyncBatchNorm
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GRU",
-    "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "HuberLoss", "Identity", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear",
+    "LocalResponseNorm", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
-    "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "ZeroPad2d",
     "functional", "init", "utils",
     "SyncBatchNorm", "parallel",
 ]

@@ -49,3 +49,14 @@ def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: boo
         module.bias = Parameter(xp.empty(weight_shape[0], dtype=DEFAULT_FLOAT))
     else:
         module.register_parameter("bias", None)
+
+
+class Identity(Module):
+    """y = x: a placeholder layer (e.g. a removed head, ``model.fc = nn.Identity()``); any
+    constructor arguments are accepted and ignored, as ``torch.nn.Identity``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x

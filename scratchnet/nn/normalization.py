@@ -136,3 +136,19 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's local response normalisation across channels, as ``torch.nn.LocalResponseNorm``:
+    bᶜ = aᶜ / (k + α/n · Σ (aᶜ′)²)^β over the n = ``size`` neighbouring channels c′ of c."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = positive_int("size", size, "LocalResponseNorm")
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def forward(self, x: Any) -> Tensor:
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

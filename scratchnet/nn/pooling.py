@@ -36,10 +36,20 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """y = max over each window (padding counts as −∞), as ``torch.nn.MaxPool2d``."""
+    """y = max over each window (padding counts as −∞), as ``torch.nn.MaxPool2d``;
+    ``ceil_mode=True`` rounds the output size up (GoogLeNet's pools)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode = bool(ceil_mode)
 
     def forward(self, x: Any) -> Tensor:
-        return self._batched(x, lambda v: F.max_pool2d(v, self.kernel_size, self.stride, self.padding))
+        return self._batched(x, lambda v: F.max_pool2d(v, self.kernel_size, self.stride, self.padding,
+                                                       self.ceil_mode))
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, ceil_mode={self.ceil_mode}"
 
 
 class AvgPool2d(_Pool2d):

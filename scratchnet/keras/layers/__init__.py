@@ -13,14 +13,18 @@ from scratchnet.keras.layers.core import (
     Reshape,
     Softmax,
 )
+from scratchnet.keras.layers.merging import Add, Average, Concatenate, Multiply
 from scratchnet.keras.layers.normalization import BatchNormalization
 from scratchnet.keras.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from scratchnet.keras.layers.reshaping import Cropping2D, ZeroPadding2D
 
 Convolution2D = Conv2D
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 
-__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
-           "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
-           "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax"]
+__all__ = ["Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization",
+           "Concatenate", "Conv2D", "Convolution2D", "Cropping2D", "Dense", "Dropout", "Flatten",
+           "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer", "KerasTensor", "Layer",
+           "LeakyReLU", "MaxPool2D", "MaxPooling2D", "Multiply", "ReLU", "Reshape", "Softmax",
+           "ZeroPadding2D"]

@@ -42,13 +42,15 @@ _call_modes: list[bool] = []
 
 class KerasTensor:
     """A symbolic tensor of the functional API: a shape (batch axis ``None``), the layer that
-    produced it and that layer's input."""
+    produced it and that layer's input (``parent``), or inputs (``parents``, for merge layers)."""
 
     def __init__(self, shape: tuple[int | None, ...], layer: Layer | None = None,
-                 parent: KerasTensor | None = None, name: str | None = None) -> None:
+                 parent: KerasTensor | None = None, name: str | None = None,
+                 parents: tuple[KerasTensor, ...] | None = None) -> None:
         self.shape = tuple(shape)
         self.layer = layer
-        self.parent = parent
+        self.parents = parents if parents is not None else (() if parent is None else (parent,))
+        self.parent = self.parents[0] if self.parents else None
         self.name = name
 
     @property
