@@ -14,6 +14,7 @@ from scratchnet.functional.activation import (
     tanh,
 )
 from scratchnet.functional.conv import conv2d
+from scratchnet.functional.conv_transpose import conv_transpose2d
 from scratchnet.functional.dropout import dropout, dropout2d
 from scratchnet.functional.embedding import embedding, one_hot
 from scratchnet.functional.im2col import col2im, conv_output_size, im2col
@@ -33,7 +34,7 @@ from scratchnet.ops.shape import pad
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_output_size", "cross_entropy", "dropout",
+    "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_transpose2d", "conv_output_size", "cross_entropy", "dropout",
     "dropout2d", "elu", "embedding", "gelu", "huber_loss", "im2col", "l1_loss", "layer_norm", "leaky_relu",
     "linear", "log_softmax", "log_softmax_array", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "pad",
     "relu", "sigmoid", "softmax", "softmax_array", "tanh",

@@ -5,6 +5,7 @@ from scratchnet.nn import functional, init, utils
 from scratchnet.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratchnet.nn.containers import ModuleDict, ModuleList, Sequential
 from scratchnet.nn.conv import Conv2d
+from scratchnet.nn.conv_transpose import ConvTranspose2d
 from scratchnet.nn.dropout import Dropout, Dropout2d
 from scratchnet.nn.embedding import Embedding
 from scratchnet.nn.flatten import Flatten
@@ -27,7 +28,7 @@ from scratchnet.nn.recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GRU",
+    "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GRU",
     "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
     "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",

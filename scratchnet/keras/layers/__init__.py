@@ -1,7 +1,7 @@
 """Keras layers on channels-last data, thin wrappers over ``scratchnet.nn``."""
 
 from scratchnet.keras.layers.base import Input, KerasTensor, Layer
-from scratchnet.keras.layers.convolutional import Conv2D
+from scratchnet.keras.layers.convolutional import Conv2D, Conv2DTranspose
 from scratchnet.keras.layers.core import (
     Activation,
     Dense,
@@ -17,10 +17,11 @@ from scratchnet.keras.layers.normalization import BatchNormalization
 from scratchnet.keras.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 
-__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Convolution2D",
+__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose", "Convolution2D", "Convolution2DTranspose",
            "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
            "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax"]
