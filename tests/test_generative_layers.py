@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import scratchnet as sn
-from scratchnet import keras, nn
 from scratchnet import functional as F
+from scratchnet import keras, nn
 from tests.reference import assert_close, torch_or_skip
 from tests.test_nn_layers import randn, run_both
 
@@ -19,11 +19,12 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "keras3")
 CONV_TRANSPOSE_GRID = [
     dict(in_channels=2, out_channels=3, kernel_size=3),
     dict(in_channels=2, out_channels=3, kernel_size=3, stride=2, padding=1, output_padding=1),
-    dict(in_channels=2, out_channels=3, kernel_size=(2, 3), stride=(2, 3), padding=(0, 1), output_padding=(1, 2)),
+    dict(in_channels=2, out_channels=3, kernel_size=(2, 3), stride=(2, 3), padding=(0, 1),
+         output_padding=(1, 2)),
     dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, groups=2),
     dict(in_channels=4, out_channels=4, kernel_size=3, padding=1, groups=4, bias=False),
     dict(in_channels=2, out_channels=3, kernel_size=3, dilation=2, padding=2),
-    dict(in_channels=2, out_channels=3, kernel_size=3, dilation=2, output_padding=1),  # output_padding ≥ stride
+    dict(in_channels=2, out_channels=3, kernel_size=3, dilation=2, output_padding=1),  # op ≥ stride
     dict(in_channels=3, out_channels=2, kernel_size=4, stride=2, padding=1),  # the DCGAN block
 ]
 
@@ -42,7 +43,8 @@ def test_conv_transpose2d_float64_and_unbatched():
     ours = [sn.tensor(a, requires_grad=True) for a in (x, w, b)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     y = F.conv_transpose2d(*ours, stride=(3, 2), padding=1, output_padding=(2, 1), groups=2)
-    y_t = torch.nn.functional.conv_transpose2d(*theirs, stride=(3, 2), padding=1, output_padding=(2, 1), groups=2)
+    y_t = torch.nn.functional.conv_transpose2d(*theirs, stride=(3, 2), padding=1, output_padding=(2, 1),
+                                               groups=2)
     assert y.dtype == np.float64
     assert_close(y, y_t.detach(), rtol=1e-12, atol=1e-12)
     probe = rng.normal(size=y.shape)
@@ -83,8 +85,9 @@ def test_conv_transpose2d_default_init_and_bad_arguments():
 def test_keras_conv2d_transpose_matches_real_keras():
     """Outputs of real Keras 3 Conv2DTranspose layers (fixture written by make_conv2d_transpose.py):
     Keras's output-size rule for 'valid'/'same', with and without output_padding, and its crop."""
-    cases = [(3, 2, "same", None, 1), (3, 2, "valid", None, 1), (2, 3, "valid", None, 1), (4, 2, "same", None, 1),
-             (3, 2, "same", 1, 1), (3, 2, "valid", 1, 1), (1, 3, "same", None, 1), (3, 1, "same", None, 2)]
+    cases = [(3, 2, "same", None, 1), (3, 2, "valid", None, 1), (2, 3, "valid", None, 1),
+             (4, 2, "same", None, 1), (3, 2, "same", 1, 1), (3, 2, "valid", 1, 1),
+             (1, 3, "same", None, 1), (3, 1, "same", None, 2)]
     with np.load(os.path.join(FIXTURES, "conv2d_transpose.npz"), allow_pickle=False) as arrays:
         for i, (kernel, stride, padding, output_padding, dilation) in enumerate(cases):
             layer = keras.layers.Conv2DTranspose(4, kernel, strides=stride, padding=padding,
@@ -96,9 +99,9 @@ def test_keras_conv2d_transpose_matches_real_keras():
             assert_close(layer(x), arrays[f"y{i}"], rtol=1e-5, atol=1e-5, what=f"case {i}")
 
 
-def test_keras_conv2d_transpose_in_a_model_trains_and_counts_parameters():
-    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2DTranspose(5, 3, strides=2, padding="same",
-                                                                                    activation="relu")])
+def test_keras_conv2d_transpose_shapes_and_parameter_count():
+    layer = keras.layers.Conv2DTranspose(5, 3, strides=2, padding="same", activation="relu")
+    model = keras.Sequential([keras.Input((4, 4, 3)), layer])
     assert model.output_shape == (None, 8, 8, 5)
     assert model.count_params() == 3 * 3 * 5 * 3 + 5
     with pytest.raises(ValueError, match="output_padding"):

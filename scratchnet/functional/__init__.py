@@ -34,8 +34,8 @@ from scratchnet.ops.shape import pad
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_transpose2d", "conv_output_size", "cross_entropy", "dropout",
-    "dropout2d", "elu", "embedding", "gelu", "huber_loss", "im2col", "l1_loss", "layer_norm", "leaky_relu",
-    "linear", "log_softmax", "log_softmax_array", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "pad",
-    "relu", "sigmoid", "softmax", "softmax_array", "tanh",
+    "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_output_size", "conv_transpose2d",
+    "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "huber_loss", "im2col",
+    "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "log_softmax_array", "max_pool2d",
+    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "softmax", "softmax_array", "tanh",
 ]

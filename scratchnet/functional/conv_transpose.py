@@ -29,7 +29,8 @@ class ConvTranspose2d(ArrayFunction):
     gx = conv(gy), gW = the convolution's weight gradient of input gy and output gradient x,
     gb = Σ gy over N, H, W."""
 
-    def __init__(self, stride: Pair, padding: Pair, output_padding: Pair, dilation: Pair, groups: int) -> None:
+    def __init__(self, stride: Pair, padding: Pair, output_padding: Pair, dilation: Pair,
+                 groups: int) -> None:
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         self.dilation, self.groups = dilation, groups
 

@@ -28,7 +28,8 @@ from scratchnet.nn.recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GRU",
+    "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
+    "Flatten", "GELU", "GRU",
     "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
     "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",

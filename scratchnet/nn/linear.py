@@ -47,6 +47,7 @@ def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: boo
     ``reset_parameters`` draws them (Linear, Conv2d and ConvTranspose2d)."""
     module.weight = Parameter(xp.empty(weight_shape, dtype=DEFAULT_FLOAT))
     if bias:
-        module.bias = Parameter(xp.empty(weight_shape[0] if outputs is None else outputs, dtype=DEFAULT_FLOAT))
+        size = weight_shape[0] if outputs is None else outputs
+        module.bias = Parameter(xp.empty(size, dtype=DEFAULT_FLOAT))
     else:
         module.register_parameter("bias", None)

@@ -22,6 +22,7 @@ MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 
-__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose", "Convolution2D", "Convolution2DTranspose",
+__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose",
+           "Convolution2D", "Convolution2DTranspose",
            "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
            "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax"]

@@ -83,7 +83,8 @@ class Conv2DTranspose(KernelLayer):
     'valid' gives (in − 1)·s + max(k', s) and 'same' in·s; with it, (in − 1)·s + k' − 2p +
     output_padding, p = 0 ('valid') or ⌊k'/2⌋ ('same'). The full transposed convolution
     ((in − 1)·s + k' long) is cropped from 0 ('valid') or from the top/left padding that 'same'
-    convolution gives an input of the output's length (TensorFlow's), and zero-extended at the end. The kernel is stored in the core's layout
+    convolution gives an input of the output's length (TensorFlow's), and zero-extended at the
+    end. The kernel is stored in the core's layout
     ``(C, filters, kh, kw)``.
     """
 
@@ -104,7 +105,8 @@ class Conv2DTranspose(KernelLayer):
         self.strides = conventions.pair(strides, "strides", "Conv2DTranspose")
         self.dilation_rate = conventions.pair(dilation_rate, "dilation_rate", "Conv2DTranspose")
         self.padding = conventions.padding_mode(padding, "Conv2DTranspose")
-        self.output_padding = None if output_padding is None else _output_padding(output_padding, self.strides)
+        self.output_padding = (None if output_padding is None
+                               else _output_padding(output_padding, self.strides))
         self.activation = self._activation(activation)
         self._set_up_kernel(use_bias, (kernel_initializer, bias_initializer),
                             (kernel_regularizer, bias_regularizer))
