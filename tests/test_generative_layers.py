@@ -106,3 +106,65 @@ def test_keras_conv2d_transpose_shapes_and_parameter_count():
     assert model.count_params() == 3 * 3 * 5 * 3 + 5
     with pytest.raises(ValueError, match="output_padding"):
         keras.layers.Conv2DTranspose(2, 3, strides=2, output_padding=2)
+
+
+INTERPOLATE_GRID = [
+    dict(scale_factor=2),
+    dict(size=(9, 4)),
+    dict(scale_factor=(1.7, 0.6)),
+    dict(size=(11, 13), mode="bilinear"),
+    dict(size=(11, 13), mode="bilinear", align_corners=True),
+    dict(size=(3, 4), mode="bilinear"),  # downsampling
+    dict(scale_factor=2.5, mode="bilinear"),
+    dict(scale_factor=2.5, mode="bilinear", recompute_scale_factor=True),
+    dict(scale_factor=(0.5, 1.5), mode="bilinear", align_corners=True),
+    dict(size=1, mode="bilinear", align_corners=True),
+]
+
+
+@pytest.mark.parametrize("config", INTERPOLATE_GRID, ids=str)
+def test_upsample_and_interpolate_match_pytorch(config):
+    torch = torch_or_skip()
+    run_both(nn.Upsample(**config), torch.nn.Upsample(**config), randn(2, 3, 5, 7))
+
+
+def test_interpolate_float64_gradient_and_bad_arguments():
+    torch = torch_or_skip()
+    x = np.random.default_rng(3).normal(size=(1, 2, 4, 6))
+    ours, theirs = sn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = F.interpolate(ours, scale_factor=3, mode="bilinear", align_corners=False)
+    y_t = torch.nn.functional.interpolate(theirs, scale_factor=3, mode="bilinear", align_corners=False)
+    assert y.dtype == np.float64
+    assert_close(y, y_t.detach(), rtol=1e-12, atol=1e-12)
+    (y * y).sum().backward()
+    (y_t * y_t).sum().backward()
+    assert_close(ours.grad, theirs.grad, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="mode"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="exactly one"):
+        nn.Upsample()
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_keras_upsampling2d_matches_pytorch_channels_last(interpolation):
+    """Keras's nearest repeats pixels; its bilinear (half-pixel centres) is torch's align_corners=False."""
+    torch = torch_or_skip()
+    x = randn(2, 3, 5, 4)
+    layer = keras.layers.UpSampling2D((2, 3), interpolation=interpolation)
+    expected = torch.nn.functional.interpolate(torch.tensor(x).permute(0, 3, 1, 2), scale_factor=(2, 3),
+                                               mode=interpolation).permute(0, 2, 3, 1)
+    assert_close(layer(sn.tensor(x)), expected, rtol=1e-5, atol=1e-6)
+    if interpolation == "nearest":
+        assert_close(layer(sn.tensor(x)), x.repeat(2, axis=1).repeat(3, axis=2))
+    model = keras.Sequential([keras.Input((3, 5, 4)), layer])
+    assert model.output_shape == (None, 6, 15, 4)
+
+
+def test_unflatten_matches_pytorch():
+    torch = torch_or_skip()
+    run_both(nn.Unflatten(1, (2, 3, 4)), torch.nn.Unflatten(1, (2, 3, 4)), randn(5, 24))
+    run_both(nn.Unflatten(-1, (3, -1)), torch.nn.Unflatten(-1, (3, -1)), randn(2, 5, 12))
+    with pytest.raises(ValueError, match="cannot be split"):
+        nn.Unflatten(1, (5, 5))(sn.tensor(randn(2, 24)))

@@ -18,6 +18,8 @@ from scratchnet.functional.conv_transpose import conv_transpose2d
 from scratchnet.functional.dropout import dropout, dropout2d
 from scratchnet.functional.embedding import embedding, one_hot
 from scratchnet.functional.im2col import col2im, conv_output_size, im2col
+from scratchnet.functional.interpolate import MODES as interpolate_modes
+from scratchnet.functional.interpolate import interpolate
 from scratchnet.functional.linear import linear
 from scratchnet.functional.loss import (
     binary_cross_entropy,
@@ -36,6 +38,7 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "col2im", "conv2d", "conv_output_size", "conv_transpose2d",
     "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "huber_loss", "im2col",
-    "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "log_softmax_array", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "softmax", "softmax_array", "tanh",
+    "interpolate", "interpolate_modes", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "log_softmax_array", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid",
+    "softmax", "softmax_array", "tanh",
 ]

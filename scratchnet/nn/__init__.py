@@ -8,7 +8,7 @@ from scratchnet.nn.conv import Conv2d
 from scratchnet.nn.conv_transpose import ConvTranspose2d
 from scratchnet.nn.dropout import Dropout, Dropout2d
 from scratchnet.nn.embedding import Embedding
-from scratchnet.nn.flatten import Flatten
+from scratchnet.nn.flatten import Flatten, Unflatten
 from scratchnet.nn.hooks import RemovableHandle
 from scratchnet.nn.linear import Linear
 from scratchnet.nn.loss import (
@@ -25,13 +25,13 @@ from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from scratchnet.nn.recurrent import GRU, LSTM, RNN
+from scratchnet.nn.upsampling import Upsample
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
-    "Flatten", "GELU", "GRU",
-    "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "ReLU",
-    "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
-    "functional", "init", "utils",
+    "Flatten", "GELU", "GRU", "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
+    "NLLLoss", "Parameter", "RNN", "ReLU", "RemovableHandle", "Sequential", "Sigmoid", "Softmax",
+    "StateDictError", "Tanh", "Unflatten", "Upsample", "functional", "init", "utils",
 ]

@@ -15,6 +15,7 @@ from scratchnet.keras.layers.core import (
 )
 from scratchnet.keras.layers.normalization import BatchNormalization
 from scratchnet.keras.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from scratchnet.keras.layers.upsampling import UpSampling2D
 
 Convolution2D = Conv2D
 Convolution2DTranspose = Conv2DTranspose
@@ -25,4 +26,5 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 __all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose",
            "Convolution2D", "Convolution2DTranspose",
            "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
-           "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax"]
+           "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax",
+           "UpSampling2D"]
