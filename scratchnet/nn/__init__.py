@@ -3,6 +3,7 @@
 
 from scratchnet.nn import functional, init, utils
 from scratchnet.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from scratchnet.nn.cells import GRUCell, LSTMCell, RNNCell
 from scratchnet.nn.containers import ModuleDict, ModuleList, Sequential
 from scratchnet.nn.conv import Conv2d
 from scratchnet.nn.conv_transpose import ConvTranspose2d
@@ -30,8 +31,9 @@ from scratchnet.nn.upsampling import Upsample
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
-    "Flatten", "GELU", "GRU", "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
-    "NLLLoss", "Parameter", "RNN", "ReLU", "RemovableHandle", "Sequential", "Sigmoid", "Softmax",
-    "StateDictError", "Tanh", "Unflatten", "Upsample", "functional", "init", "utils",
+    "Flatten", "GELU", "GRU", "GRUCell", "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LSTMCell",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "ReLU", "RemovableHandle", "Sequential",
+    "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "Upsample", "functional", "init",
+    "utils",
 ]
