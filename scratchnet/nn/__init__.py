@@ -25,15 +25,16 @@ from scratchnet.nn.module import IncompatibleKeys, Module, StateDictError
 from scratchnet.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from scratchnet.nn.probabilistic_loss import GaussianNLLLoss, KLDivLoss
 from scratchnet.nn.recurrent import GRU, LSTM, RNN
 from scratchnet.nn.upsampling import Upsample
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding",
-    "Flatten", "GELU", "GRU", "GRUCell", "HuberLoss", "IncompatibleKeys", "L1Loss", "LSTM", "LSTMCell",
-    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "ReLU", "RemovableHandle", "Sequential",
-    "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "Upsample", "functional", "init",
-    "utils",
+    "Flatten", "GELU", "GRU", "GRUCell", "GaussianNLLLoss", "HuberLoss", "IncompatibleKeys",
+    "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN",
+    "RNNCell", "ReLU", "RemovableHandle", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "Unflatten", "Upsample", "functional", "init", "utils",
 ]
