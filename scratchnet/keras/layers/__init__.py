@@ -15,6 +15,7 @@ from scratchnet.keras.layers.core import (
 )
 from scratchnet.keras.layers.normalization import BatchNormalization
 from scratchnet.keras.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from scratchnet.keras.layers.recurrent import GRU, LSTM, Bidirectional, Embedding, SimpleRNN, TimeDistributed
 from scratchnet.keras.layers.upsampling import UpSampling2D
 
 Convolution2D = Conv2D
@@ -23,7 +24,8 @@ MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 
-__all__ = ["Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose",
+__all__ = ["Bidirectional", "Embedding", "GRU", "LSTM", "SimpleRNN", "TimeDistributed",
+           "Activation", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Conv2D", "Conv2DTranspose",
            "Convolution2D", "Convolution2DTranspose",
            "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalAveragePooling2D", "Input", "InputLayer",
            "KerasTensor", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D", "ReLU", "Reshape", "Softmax",
