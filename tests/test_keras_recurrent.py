@@ -4,6 +4,8 @@ reset_after), plus Embedding, TimeDistributed, Bidirectional and Keras's paramet
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,28 @@ def test_embedding_time_distributed_and_bidirectional_outputs():
                     "ave": (ahead + behind) / 2, "mul": ahead * behind}[merge]
         np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
     assert not np.allclose(both.forward_layer.get_weights()[0], both.backward_layer.get_weights()[0])
+
+
+def core_layout(weights):
+    """Keras's (kernel, recurrent_kernel, bias) in ours: the kernels transposed."""
+    return [w.T if i < 2 else w for i, w in enumerate(weights)]
+
+
+def test_recurrent_layers_match_real_keras():
+    """Outputs of real Keras 3 layers with random weights (fixture written by make_recurrent.py)."""
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "keras3", "recurrent.npz")
+    with np.load(path, allow_pickle=False) as arrays:
+        x = sn.tensor(arrays["x"])
+        for name in ("SimpleRNN", "LSTM", "GRU"):
+            for go_backwards in (False, True):
+                prefix = f"{name}{go_backwards}"
+                layer = getattr(keras.layers, name)(5, return_sequences=True, go_backwards=go_backwards)
+                layer(x)
+                count = sum(key.startswith(f"{prefix}_w") for key in arrays.files)
+                layer.set_weights(core_layout([arrays[f"{prefix}_w{i}"] for i in range(count)]))
+                np.testing.assert_allclose(layer(x).numpy(), arrays[f"{prefix}_y"], rtol=1e-5, atol=1e-6)
+        both = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))
+        both(x)
+        weights = [arrays[f"bi_w{i}"] for i in range(6)]
+        both.set_weights(core_layout(weights[:3]) + core_layout(weights[3:]))
+        np.testing.assert_allclose(both(x).numpy(), arrays["bi_y"], rtol=1e-5, atol=1e-6)
