@@ -15,8 +15,10 @@ from scratchnet.keras import data_adapter
 
 
 def overrides_train_step(model: Any) -> bool:
-    """Whether ``model``'s class defines ``train_step`` (fit then calls it on every batch)."""
-    return callable(getattr(type(model), "train_step", None))
+    """Whether a user's subclass (a class outside scratchnet.keras) defines ``train_step``: fit then
+    calls it on every batch."""
+    return any("train_step" in vars(cls) for cls in type(model).__mro__
+               if not cls.__module__.startswith("scratchnet.keras"))
 
 
 def _as_tensors(batch: Any) -> Any:
