@@ -184,3 +184,17 @@ def test_recurrent_layers_match_real_keras():
         weights = [arrays[f"bi_w{i}"] for i in range(6)]
         both.set_weights(core_layout(weights[:3]) + core_layout(weights[3:]))
         np.testing.assert_allclose(both(x).numpy(), arrays["bi_y"], rtol=1e-5, atol=1e-6)
+
+
+def test_recurrent_model_saves_and_loads_as_keras_archive(tmp_path):
+    """Embedding's input_dim and the recurrent layers' own arguments survive model.save / load_model."""
+    pytest.importorskip("h5py", reason="the .keras format needs h5py (the 'h5' extra; CI installs it)")
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Embedding(10, 4),
+                              keras.layers.GRU(3, return_sequences=True),
+                              keras.layers.LSTM(3, unit_forget_bias=False),
+                              keras.layers.Dense(2)])
+    ids = np.random.default_rng(0).integers(0, 10, (2, 5))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
+    assert loaded.layers[0].input_dim == 10 and loaded.layers[2].unit_forget_bias is False

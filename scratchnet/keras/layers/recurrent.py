@@ -125,8 +125,15 @@ class LSTM(_KerasRecurrent):
     gate_count = 4
     state_count = 2
 
-    def __init__(self, units: int, *args: Any, unit_forget_bias: bool = True, **kwargs: Any) -> None:
-        super().__init__(units, *args, **kwargs)
+    def __init__(self, units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, input_shape: Any = None, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, input_shape, name, trainable)
         self.unit_forget_bias = unit_forget_bias
 
     def init_bias(self, bias: Tensor) -> None:
@@ -145,10 +152,17 @@ class GRU(_KerasRecurrent):
 
     gate_count = 3
 
-    def __init__(self, units: int, *args: Any, reset_after: bool = True, **kwargs: Any) -> None:
+    def __init__(self, units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 reset_after: bool = True, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, input_shape: Any = None, name: str | None = None,
+                 trainable: bool = True) -> None:
         if not reset_after:
             raise ValueError("GRU: only reset_after=True (Keras's default) is supported")
-        super().__init__(units, *args, **kwargs)
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, input_shape, name, trainable)
         self.reset_after = reset_after
 
     def bias_shape(self) -> tuple[int, ...]:
@@ -171,6 +185,8 @@ class Embedding(Layer):
     taken as indices (as Keras casts them)."""
 
     accepts_integer_input = True
+    config_excludes = ("input_shape", "input_length")
+    """Arguments a saved config leaves out (Keras 3 has no input_length; input_dim is the vocabulary)."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  input_shape: Any = None, input_length: int | None = None, name: str | None = None,
