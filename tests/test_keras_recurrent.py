@@ -198,3 +198,33 @@ def test_recurrent_model_saves_and_loads_as_keras_archive(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
     assert loaded.layers[0].input_dim == 10 and loaded.layers[2].unit_forget_bias is False
+
+
+def test_real_keras_recurrent_weights_file_loads(tmp_path):
+    """A .weights.h5 written by real Keras 3 (make_recurrent_weights.py: Embedding, GRU,
+    Bidirectional(LSTM), Dense; recurrent variables under cell/vars, the embedding untransposed)
+    loads here and predicts what real Keras predicted; the file we write has the same datasets."""
+    h5py = pytest.importorskip("h5py", reason="the .weights.h5 format needs h5py (the h5 extra, in CI)")
+    folder = os.path.join(os.path.dirname(__file__), "fixtures", "keras3")
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Embedding(10, 4, name="embedding"),
+                              keras.layers.GRU(3, return_sequences=True, name="gru"),
+                              keras.layers.Bidirectional(keras.layers.LSTM(2), name="bidirectional"),
+                              keras.layers.Dense(2, name="dense")])  # weights are found by layer name
+    model.load_weights(os.path.join(folder, "recurrent.weights.h5"))
+    ids = np.load(os.path.join(folder, "recurrent_ids.npy"))
+    expected = np.load(os.path.join(folder, "recurrent_predictions.npy"))
+    np.testing.assert_allclose(model.predict(ids), expected, rtol=1e-5, atol=1e-6)
+    model.save_weights(tmp_path / "ours.weights.h5")
+
+    def datasets(path):
+        with h5py.File(path, "r") as h5:
+            found = {}
+            h5.visititems(lambda name, item: found.update({name: item[()]})
+                          if isinstance(item, h5py.Dataset) else None)
+            return found
+
+    theirs = datasets(os.path.join(folder, "recurrent.weights.h5"))
+    ours = datasets(tmp_path / "ours.weights.h5")
+    assert sorted(ours) == sorted(theirs) and "layers/gru/cell/vars/2" in ours
+    for name, array in theirs.items():
+        np.testing.assert_array_equal(ours[name], array, err_msg=name)

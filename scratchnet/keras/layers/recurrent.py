@@ -71,6 +71,14 @@ class _KerasRecurrent(Layer):
     def init_bias(self, bias: Tensor) -> None:
         """Adjust the freshly drawn bias (LSTM's ``unit_forget_bias``)."""
 
+    def keras_variable_groups(self) -> list[tuple[str, list[tuple[str, Tensor, bool]]]]:
+        """Keras 3's file layout: the variables in the layer's ``cell/vars`` (kernels transposed),
+        an empty ``vars``."""
+        entries = [("kernel", self.kernel, True), ("recurrent_kernel", self.recurrent_kernel, True)]
+        if self.use_bias:
+            entries.append(("bias", self.bias, False))
+        return [("cell/vars", entries), ("vars", [])]
+
     def torch_weights(self) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """(W_ih, W_hh, b_ih, b_hh) in the gate order of ``nn.cells``' steps."""
         return self.kernel, self.recurrent_kernel, self.bias if self.use_bias else None, None
@@ -200,6 +208,10 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = self._initializer("embeddings_initializer", embeddings_initializer)
 
+    def keras_variable_groups(self) -> list[tuple[str, list[tuple[str, Tensor, bool]]]]:
+        """Keras 3's file layout: the table in ``vars``, as it is (Keras's layout too)."""
+        return [("vars", [("embeddings", self.embeddings, False)])]
+
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer)
 
@@ -256,6 +268,14 @@ class Bidirectional(Layer):
             backward_layer.name = f"backward_{layer.name}"
             backward_layer.go_backwards = not layer.go_backwards
         self.backward_layer = backward_layer
+
+    def keras_variable_groups(self) -> list[tuple[str, list[tuple[str, Tensor, bool]]]]:
+        """Keras 3's file layout: each direction's groups under ``forward_layer/`` and
+        ``backward_layer/``, an empty ``vars``."""
+        return [(f"{side}/{path}", entries)
+                for side, layer in (("forward_layer", self.forward_layer),
+                                    ("backward_layer", self.backward_layer))
+                for path, entries in layer.keras_variable_groups()] + [("vars", [])]
 
     def forward(self, x: Tensor) -> Any:
         ahead, behind = self.forward_layer(x), self.backward_layer(x)
