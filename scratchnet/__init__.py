@@ -70,6 +70,7 @@ from scratchnet.ops.elementwise import (
                                        tanh,
                                        where,
 )
+from scratchnet.ops.logsumexp import logsumexp
 from scratchnet.ops.reduction import max, mean, min, std, sum, var
 from scratchnet.ops.shape import (
                                        astype,

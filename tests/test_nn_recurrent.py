@@ -89,3 +89,49 @@ def test_dropout_between_layers_only_in_training():
     sn.manual_seed(0)
     trained, _ = gru(x)
     assert not np.allclose(trained.numpy(), first.numpy())
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cells_match_pytorch(name, bias):
+    """Outputs, input/state/parameter gradients, with and without an initial state, unbatched."""
+    torch = torch_or_skip()
+    ours, theirs = getattr(nn, name)(3, 5, bias=bias), getattr(torch.nn, name)(3, 5, bias=bias)
+    assert set(ours.state_dict()) == set(theirs.state_dict())
+    run_both(ours, theirs, randn(4, 3))
+    state = (randn(4, 5, seed=1), randn(4, 5, seed=2)) if name == "LSTMCell" else randn(4, 5, seed=1)
+    run_both(ours, theirs, randn(4, 3), state)
+    single = (randn(5, seed=1), randn(5, seed=2)) if name == "LSTMCell" else randn(5, seed=1)
+    run_both(ours, theirs, randn(3), single)
+
+
+def test_rnn_cell_relu_and_initialisation_and_bad_state():
+    torch = torch_or_skip()
+    run_both(nn.RNNCell(3, 4, nonlinearity="relu"), torch.nn.RNNCell(3, 4, nonlinearity="relu"), randn(2, 3))
+    cell = nn.LSTMCell(3, 16)
+    assert (cell.weight_ih.shape, cell.weight_hh.shape, cell.bias_hh.shape) == ((64, 3), (64, 16), (64,))
+    values = np.concatenate([p.numpy().ravel() for p in cell.parameters()])
+    assert np.abs(values).max() <= 0.25 and np.abs(values).max() > 0.2  # U(±1/√16)
+    with pytest.raises(ValueError, match="state tensor"):
+        cell(sn.tensor(randn(2, 3)), sn.tensor(randn(2, 16)))
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNNCell(3, 4, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_multi_layer_module_equals_its_cells_unrolled(name):
+    """A two-layer batch_first module computes what the matching cells compute step by step with its
+    weights: the layers and the cells share one step formula."""
+    layers = getattr(nn, name)(3, 4, num_layers=2, batch_first=True)
+    cells = [getattr(nn, f"{name}Cell")(3 if k == 0 else 4, 4) for k in range(2)]
+    for k, cell in enumerate(cells):
+        cell.load_state_dict({key: getattr(layers, f"{key}_l{k}") for key in cell.state_dict()})
+    x = randn(2, 5, 3)
+    output, _ = layers(sn.tensor(x))
+    states = [None, None]
+    for t in range(5):
+        step = sn.tensor(x[:, t])
+        for k, cell in enumerate(cells):
+            states[k] = cell(step, states[k])
+            step = states[k][0] if name == "LSTM" else states[k]
+        np.testing.assert_allclose(output.numpy()[:, t], step.numpy(), rtol=1e-5, atol=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from scratchnet.autograd.config import Config
@@ -25,9 +26,13 @@ class GradientTape:
     on, and does not touch ``.grad``. A tape can be asked once unless ``persistent=True``.
     As in TensorFlow, ``gradient`` called while a tape is recording (inside its own ``with`` block,
     or inside an outer tape's) records the gradient computation, so it can be differentiated again.
+    Several tapes over one computation (TensorFlow's GAN loop: ``with tf.GradientTape() as g_tape,
+    tf.GradientTape() as d_tape``) each get their gradient: the graph is kept while another
+    entered tape has not been asked yet.
     """
 
     _recording = 0  # how many tapes are inside their ``with`` block right now
+    _unanswered: weakref.WeakSet[GradientTape] = weakref.WeakSet()  # entered, gradient not yet asked
 
     def __init__(self, persistent: bool = False) -> None:
         self.persistent = persistent
@@ -39,6 +44,7 @@ class GradientTape:
         self._previous_grad_mode = Config.grad_enabled
         Config.grad_enabled = True
         GradientTape._recording += 1
+        GradientTape._unanswered.add(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -64,6 +70,8 @@ class GradientTape:
             raise RuntimeError("a non-persistent GradientTape can compute gradients only once; "
                                "use GradientTape(persistent=True)")
         self._used = True
+        GradientTape._unanswered.discard(self)
+        others_waiting = len(GradientTape._unanswered) > 0
         flat = list(sources) if isinstance(sources, (list, tuple)) else [sources]
         if not target.requires_grad:
             grads: list[Tensor | None] = [None] * len(flat)
@@ -72,7 +80,7 @@ class GradientTape:
             if seed is None and target.array.size != 1:
                 seed = Tensor.wrap(xp.ones(target.shape, dtype=target.dtype))
             record = GradientTape._recording > 0
-            grads = run_backward(target, seed, retain_graph=self.persistent or record,
+            grads = run_backward(target, seed, retain_graph=self.persistent or record or others_waiting,
                                  create_graph=record, sources=flat)
         if isinstance(sources, tuple):
             return tuple(grads)

@@ -66,6 +66,18 @@ class Conv2d(ArrayFunction):
         self.groups = groups
 
     def forward(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> xp.ndarray:
+        self.prepare(x, weight, bias)
+        out_channels, (oh, ow), n = weight.shape[0], self.out_size, x.shape[0]
+        out = xp.empty((out_channels, n * oh * ow), dtype=self.kernels[0].dtype)
+        cols = self._patch_buffer()
+        for images, pixels in self._blocks():
+            for (inputs, outputs), kernel in zip(self.slices, self.kernels):
+                xp.matmul(kernel, self._patches(images, inputs, cols), out=out[outputs, pixels])
+        return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+
+    def prepare(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> None:
+        """Keep what the convolution of ``x`` and its gradients need: the groups' kernels
+        ``[W | b]`` and the input's planes or window view (see ``_keep_planes``)."""
         out_channels, group_channels, kh, kw = weight.shape
         self.slices = self._group_slices(group_channels, out_channels)
         self.has_bias, dtype = bias is not None, xp.result_type(x, weight)
@@ -76,13 +88,6 @@ class Conv2d(ArrayFunction):
             self.kernels.append(kernel if bias is None else xp.concatenate([kernel, bias[outputs, None]], 1))
         self.weight_shape, self.batch = weight.shape, x.shape[0]
         self._keep_planes(x, (kh, kw))
-        (oh, ow), n = self.out_size, x.shape[0]
-        out = xp.empty((out_channels, n * oh * ow), dtype=dtype)
-        cols = self._patch_buffer()
-        for images, pixels in self._blocks():
-            for (inputs, outputs), kernel in zip(self.slices, self.kernels):
-                xp.matmul(kernel, self._patches(images, inputs, cols), out=out[outputs, pixels])
-        return out.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
 
     def _group_slices(self, group_channels: int, out_channels: int) -> list[tuple[slice, slice]]:
         """(input channels, output channels) of each group."""
@@ -167,28 +172,40 @@ class Conv2d(ArrayFunction):
                     images[:, j, :, :, :, border] = 0
 
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
+        needs = self.needs_input_grad
+        gx, weight_and_bias = self.gradients(gy, self.inputs[0].shape, needs[0], any(needs[1:]))
+        gw = self.weight_gradient(weight_and_bias) if needs[1] else None
+        if self.has_bias:
+            return gx, gw, weight_and_bias[:, -1] if needs[2] else None
+        return gx, gw
+
+    def gradients(self, gy: xp.ndarray, input_shape: tuple[int, ...], input_grad: bool,
+                  weight_grad: bool) -> tuple[xp.ndarray | None, xp.ndarray]:
+        """For the output gradient ``gy (N, OC, OH, OW)`` of the prepared convolution: the input
+        gradient ``gx = col2im(Wᵀ·gy)`` of ``input_shape`` (None unless ``input_grad``) and
+        ``[gW | gb] = Σ gy·colsᵀ`` in kernel-row layout (zeros unless ``weight_grad``)."""
         out_channels, group_channels, kh, kw = self.weight_shape
         size = kh * kw * group_channels
         gy_planes = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(out_channels, -1)
-        needs_weight_grad = any(self.needs_input_grad[1:])
         weight_and_bias = xp.zeros((out_channels, size + self.has_bias), dtype=gy.dtype)
-        n, c, h, w = self.inputs[0].shape
-        gx = xp.zeros((c, n, h, w), dtype=gy.dtype) if self.needs_input_grad[0] else None
-        cols = self._patch_buffer() if needs_weight_grad else None
+        n, c, h, w = input_shape
+        gx = xp.zeros((c, n, h, w), dtype=gy.dtype) if input_grad else None
+        cols = self._patch_buffer() if weight_grad else None
         for images, pixels in self._blocks():
             for (inputs, outputs), kernel in zip(self.slices, self.kernels):
                 gy_block = gy_planes[outputs, pixels]
-                if needs_weight_grad:
+                if weight_grad:
                     patches = self._patches(images, inputs, cols)
                     add_weight_gradient(patches, gy_block, weight_and_bias[outputs])
                 if gx is not None:
                     self._fold(kernel[:, :size].T @ gy_block, images, gx[inputs])
-        gw = weight_and_bias[:, :size].reshape(out_channels, kh, kw, group_channels)
-        gw = xp.ascontiguousarray(gw.transpose(0, 3, 1, 2)) if self.needs_input_grad[1] else None
-        gx = None if gx is None else gx.transpose(1, 0, 2, 3)
-        if self.has_bias:
-            return gx, gw, weight_and_bias[:, -1] if self.needs_input_grad[2] else None
-        return gx, gw
+        return None if gx is None else gx.transpose(1, 0, 2, 3), weight_and_bias
+
+    def weight_gradient(self, weight_and_bias: xp.ndarray) -> xp.ndarray:
+        """gW ``(OC, C/groups, KH, KW)`` from the kernel-row layout of ``gradients``."""
+        out_channels, group_channels, kh, kw = self.weight_shape
+        gw = weight_and_bias[:, :kh * kw * group_channels].reshape(out_channels, kh, kw, group_channels)
+        return xp.ascontiguousarray(gw.transpose(0, 3, 1, 2))
 
     def _fold(self, patches: xp.ndarray, images: slice, gx: xp.ndarray) -> None:
         """gx (the group's ``(C, N, H, W)`` planes) += col2im(patches) of one block of images: the

@@ -179,17 +179,36 @@ class LecunNormal(_NamedVarianceScaling):
     fixed = (1.0, "fan_in", "truncated_normal")
 
 
+class Orthogonal(Initializer):
+    """gain·Q with Q orthonormal: the Q of the QR decomposition of a standard normal matrix (signs
+    fixed by R's diagonal), rows or columns orthonormal whichever are fewer, as Keras's
+    ``orthogonal`` (for recurrent kernels)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = gain, seed
+
+    def fill_(self, tensor: Tensor) -> Tensor:
+        rows = tensor.shape[0] if tensor.ndim else 1
+        columns = tensor.size // max(rows, 1)
+        shape = (max(rows, columns), min(rows, columns))
+        q, r = xp.linalg.qr(init.normal_(Tensor(xp.zeros(shape, dtype=xp.float64))).array)
+        q = q * xp.sign(xp.diagonal(r))
+        tensor.array[...] = (self.gain * (q if rows >= columns else q.T)).reshape(tensor.shape)
+        return tensor
+
+
 _CLASSES = {cls.__name__: cls for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, VarianceScaling,
                                           GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-                                          LecunNormal)}
+                                          LecunNormal, Orthogonal)}
 _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant, "normal": RandomNormal,
-            "uniform": RandomUniform}
+            "uniform": RandomUniform, "orthogonal": Orthogonal}
 
 
 zeros, ones, constant = Zeros, Ones, Constant
 random_normal, random_uniform = RandomNormal, RandomUniform
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+orthogonal = Orthogonal
 """Keras's lower-case aliases of the classes (``tf.keras.initializers.glorot_uniform()``)."""
 
 

@@ -98,6 +98,32 @@ def get(identifier: Any, loss: Any = None) -> Metric:
     raise TypeError(f"a metric must be a name or a function, got {type(identifier).__name__}")
 
 
+class Mean:
+    """A running mean tracker, as ``keras.metrics.Mean``: ``update_state(values, sample_weight=None)``
+    adds Σ w·v and Σ w, ``result()`` is their ratio (0 before any update), ``reset_state()``
+    starts again."""
+
+    def __init__(self, name: str = "mean", dtype: Any = None) -> None:
+        self.name = name
+        self.reset_state()
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        """Add ``values`` (a number, array or Tensor), each weighted by ``sample_weight`` (1)."""
+        array = xp.asarray(values.numpy() if hasattr(values, "numpy") else values, dtype=xp.float64)
+        weight = xp.asarray(1.0 if sample_weight is None else sample_weight, dtype=xp.float64)
+        weights = xp.broadcast_to(weight, array.shape)
+        self.total += float((array * weights).sum())
+        self.count += float(weights.sum())
+
+    def result(self) -> float:
+        """Σ w·v / Σ w so far."""
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        """Forget every update."""
+        self.total, self.count = 0.0, 0.0
+
+
 class RunningMeans:
     """Sample-weighted running means of the loss and the metrics over an epoch."""
 

@@ -19,7 +19,15 @@ from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.keras import callbacks as callbacks_module
-from scratchnet.keras import data_adapter, losses, optimizers, sample_weights, saving, training_state
+from scratchnet.keras import (
+    custom_training,
+    data_adapter,
+    losses,
+    optimizers,
+    sample_weights,
+    saving,
+    training_state,
+)
 from scratchnet.keras import distribution as distribution_module
 from scratchnet.keras import metrics as metrics_module
 from scratchnet.keras.layers.base import KerasTensor, Layer
@@ -228,7 +236,12 @@ class Model(Layer):
         read on from where the previous epoch stopped. ``sample_weight`` (one weight per sample, or
         a data set yielding ``(x, y, w)``) or ``class_weight`` (``{class: weight}``) weigh the
         loss as Keras: Σᵢ wᵢ·lᵢ / N per batch (metrics stay unweighted, as Keras's ``metrics=``).
+        A subclass that defines ``train_step(self, data)`` has it called on each batch instead
+        (``custom_training``; no loss needs compiling).
         """
+        if custom_training.overrides_train_step(self):
+            return custom_training.fit(self, x, y, batch_size, epochs, verbose, callbacks, shuffle,
+                                       initial_epoch, steps_per_epoch)
         self._check_compiled()
         sample_weights.check_class_weight(class_weight, sample_weight)
         if validation_split:

@@ -40,13 +40,15 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool) -> None:
-    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` (one per output, the first
-    axis of the weight; None without bias), uninitialised: the layer's ``reset_parameters`` draws
-    them (Linear and Conv2d)."""
+def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool,
+                        outputs: int | None = None) -> None:
+    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` (one per output: ``outputs``,
+    by default the first axis of the weight; None without bias), uninitialised: the layer's
+    ``reset_parameters`` draws them (Linear, Conv2d and ConvTranspose2d)."""
     module.weight = Parameter(xp.empty(weight_shape, dtype=DEFAULT_FLOAT))
     if bias:
-        module.bias = Parameter(xp.empty(weight_shape[0], dtype=DEFAULT_FLOAT))
+        size = weight_shape[0] if outputs is None else outputs
+        module.bias = Parameter(xp.empty(size, dtype=DEFAULT_FLOAT))
     else:
         module.register_parameter("bias", None)
 

@@ -5,7 +5,8 @@ Parameters of layer k are ``weight_ih_lk (G·H, in)``, ``weight_hh_lk (G·H, H)`
 state dicts exchange with ``torch.nn.RNN/LSTM/GRU``. All are initialised U(±1/√H) as PyTorch.
 Each layer projects the whole sequence through ``weight_ih`` in one GEMM, then loops over time
 steps (never over the batch); an LSTM or GRU step is one fused Function (``recurrent_cells``),
-so these layers support first-order gradients only (no ``create_graph`` through them).
+so these layers support first-order gradients only (no ``create_graph`` through them). The step
+formulas are ``cells``' (shared with ``RNNCell``, ``LSTMCell``, ``GRUCell``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import DEFAULT_FLOAT, xp
 from scratchnet.nn import init
+from scratchnet.nn.cells import State, gru_step, lstm_step, rnn_step
 from scratchnet.nn.module import Module
 from scratchnet.nn.parameter import Parameter
-from scratchnet.nn.recurrent_cells import GRUCell, LSTMCell
 from scratchnet.nn.validation import positive_int, probability, shape_error
-from scratchnet.ops.elementwise import relu, tanh
 from scratchnet.ops.shape import split, stack
-
-State = tuple[Tensor, ...]
 
 
 class _RecurrentBase(Module):
@@ -142,8 +140,7 @@ class RNN(_RecurrentBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout)
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        activation = tanh if self.nonlinearity == "tanh" else relu
-        return (activation(projected + F.linear(state[0], weight_hh, bias_hh)),)
+        return rnn_step(projected, state, weight_hh, bias_hh, self.nonlinearity)
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -159,7 +156,7 @@ class LSTM(_RecurrentBase):
     state_count = 2
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return LSTMCell()(projected, *state, weight_hh, *([] if bias_hh is None else [bias_hh]))
+        return lstm_step(projected, state, weight_hh, bias_hh)
 
 
 class GRU(_RecurrentBase):
@@ -170,4 +167,4 @@ class GRU(_RecurrentBase):
     gate_count = 3
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return (GRUCell()(projected, state[0], weight_hh, *([] if bias_hh is None else [bias_hh])),)
+        return gru_step(projected, state, weight_hh, bias_hh)

@@ -47,6 +47,18 @@ def layer_variables(layer: Any) -> list[tuple[str, Any]]:
             if not key.endswith("num_batches_tracked")]
 
 
+def variable_groups(layer: Any) -> list[tuple[str, list[tuple[str, Any, bool]]]]:
+    """Where a layer's variables go under ``/layers/<name>/``: ``(group path, [(state-dict key,
+    tensor, whether it is a kernel stored transposed)])``. Layers whose Keras counterpart nests its
+    variables (a recurrent layer's ``cell/vars``, Bidirectional's ``forward_layer/...``) or keeps
+    the core's layout (Embedding) say so in ``keras_variable_groups()``; the others have one
+    ``vars`` group."""
+    groups = getattr(layer, "keras_variable_groups", None)
+    if groups is not None:
+        return groups()
+    return [("vars", [(key, value, True) for key, value in layer_variables(layer)])]
+
+
 def weighted_layers(model: Any) -> list[Any]:
     """The model's layers; a nested model or a layer with sub-layers is refused (not supported)."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
@@ -73,10 +85,12 @@ def write_into(h5: Any, model: Any, layers: list[Any]) -> None:
     """Fill an open h5 file (or group) with the layers' variables."""
     group = h5.create_group("layers")
     for layer in layers:
-        variables = group.create_group(layer.name).create_group("vars")
-        variables.attrs["name"] = layer.name
-        for index, (_, value) in enumerate(layer_variables(layer)):
-            variables.create_dataset(str(index), data=_keras_layout(value.numpy()))
+        for path, entries in variable_groups(layer):
+            variables = group.create_group(f"{layer.name}/{path}")
+            variables.attrs["name"] = layer.name
+            for index, (_, value, kernel) in enumerate(entries):
+                array = value.numpy()
+                variables.create_dataset(str(index), data=_keras_layout(array) if kernel else array)
     h5.create_group("vars").attrs["name"] = model.name
 
 
@@ -108,18 +122,20 @@ def _read_arrays(h5: Any, model: Any, path: str) -> list[tuple[Any, xp.ndarray]]
         raise ValueError(f"{path} is not a Keras 3 weights file (no 'layers' group)")
     assignments = []
     for layer in weighted_layers(model):
-        variables = layer_variables(layer)
-        group = stored.get(f"{layer.name}/vars")
-        if group is None and variables:
-            raise ValueError(f"{path} has no weights for layer {layer.name!r} (it has {sorted(stored)})")
-        if variables and len(group) != len(variables):
-            raise ValueError(f"{path}: layer {layer.name!r} has {len(group)} variables in the file, "
-                             f"{len(variables)} in the model")
-        for index, (key, variable) in enumerate(variables):
-            array = _core_layout(xp.asarray(group[str(index)]))
-            if array.shape != variable.shape:
-                expected = _keras_layout(variable.array).shape
-                raise ValueError(f"{path}: variable {index} of layer {layer.name!r} ({key}) has shape "
-                                 f"{_keras_layout(array).shape} in the file, {expected} in the model")
-            assignments.append((variable, array.astype(variable.dtype)))
+        for where, variables in variable_groups(layer):
+            group = stored.get(f"{layer.name}/{where}")
+            if group is None and variables:
+                raise ValueError(f"{path} has no weights for layer {layer.name!r} at {where!r} "
+                                 f"(it has {sorted(stored)})")
+            if variables and len(group) != len(variables):
+                raise ValueError(f"{path}: layer {layer.name!r} has {len(group)} variables in the file "
+                                 f"at {where!r}, {len(variables)} in the model")
+            for index, (key, variable, kernel) in enumerate(variables):
+                stored_array = xp.asarray(group[str(index)])
+                array = _core_layout(stored_array) if kernel else stored_array
+                if array.shape != variable.shape:
+                    expected = _keras_layout(variable.array).shape if kernel else variable.shape
+                    raise ValueError(f"{path}: variable {index} of layer {layer.name!r} ({key}) has shape "
+                                     f"{stored_array.shape} in the file, {expected} in the model")
+                assignments.append((variable, array.astype(variable.dtype)))
     return assignments

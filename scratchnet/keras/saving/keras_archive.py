@@ -54,8 +54,8 @@ def _nested(value: Any, module: str) -> Any:
 
 def layer_config(layer: Any) -> dict[str, Any]:
     """``{"module", "class_name", "config", ...}`` of one layer, as Keras serializes it."""
-    arguments = {key: value for key, value in layer._init_args.items()
-                 if key not in ("input_shape", "input_dim")}
+    excluded = getattr(layer, "config_excludes", ("input_shape", "input_dim"))
+    arguments = {key: value for key, value in layer._init_args.items() if key not in excluded}
     for key, value in arguments.items():
         if callable(value) and not isinstance(value, (str, dict)):
             raise ValueError(f"layer {layer.name!r}: argument {key}={value!r} is a function, which a .keras "
