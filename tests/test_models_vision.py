@@ -49,7 +49,7 @@ def test_resnet20_has_he_et_al_s_layout():
     conv = [9 * 1 * 16] + [9 * 16 * 16] * 6 + [9 * 16 * 32, 16 * 32] + [9 * 32 * 32] * 5 \
         + [9 * 32 * 64, 32 * 64] + [9 * 64 * 64] * 5
     batch_norm = 2 * (16 * 7 + 32 * 7 + 64 * 7)  # γ and β after each conv and projection
-    assert sum(p.size for p in model.parameters()) == sum(conv) + batch_norm + 64 * 10 + 10  # 0.27 M
+    assert sum(p.numel() for p in model.parameters()) == sum(conv) + batch_norm + 64 * 10 + 10  # 0.27 M
 
 
 def _twin_pairs():

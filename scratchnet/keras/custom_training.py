@@ -44,7 +44,7 @@ def fit(model: Any, x: Any, y: Any = None, batch_size: int | None = None, epochs
     if steps_per_epoch is not None:
         data = data_adapter.StepsPerEpoch(data, steps_per_epoch)
     verbose = 1 if verbose == "auto" else verbose
-    params = {"verbose": verbose, "epochs": epochs, "steps": len(data)}
+    params = {"verbose": verbose, "epochs": epochs, "steps": data_adapter.count_steps(data)}
     model.history = callbacks_module.History()
     model.history.params = params
     progress = [callbacks_module.ProgbarLogger(verbose)] if verbose else []

@@ -189,7 +189,7 @@ class Orthogonal(Initializer):
 
     def fill_(self, tensor: Tensor) -> Tensor:
         rows = tensor.shape[0] if tensor.ndim else 1
-        columns = tensor.size // max(rows, 1)
+        columns = tensor.numel() // max(rows, 1)
         shape = (max(rows, columns), min(rows, columns))
         q, r = xp.linalg.qr(init.normal_(Tensor(xp.zeros(shape, dtype=xp.float64))).array)
         q = q * xp.sign(xp.diagonal(r))
