@@ -245,3 +245,58 @@ def test_seed004_runs_with_the_notes_class_fragments_completed(local_data):
     assert scope["conv2"].count_params() == 197210
     assert set(scope["history"].history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert scope["accuracy"] > 0.6
+
+
+# ---- seed 003, PyTorch part ---------------------------------------------------------------------
+BATCH_SIZE, MAX_STEPS = 64, 40  # seed 003's PyTorch tips: the course trains whole epochs
+SEED003_PIL_REPAIR = (
+    "transforms.Lambda(lambda x: x.rotate(90)),",
+    "transforms.Lambda(lambda x: np.rot90(x)),",
+    "torchvision hands a PIL image to the lambda (Image.rotate); scratchnet's transforms work on "
+    "arrays, so the same 90° rotation is np.rot90",
+)
+
+
+@pytest.fixture
+def local_torchvision_mnist(monkeypatch, fashion_subset, tmp_path):
+    """``dset.MNIST(root, train, transform, download=True)`` gives the first N_TRAIN / N_TEST images
+    of the local Fashion-MNIST through the same transforms (no MNIST copy, no internet here)."""
+    data = sn.datasets.FashionMNIST
+
+    def mnist(root, train=True, transform=None, target_transform=None, download=False):
+        full = data(root=tmp_path, train=train, transform=transform, target_transform=target_transform)
+        return sn.utils.data.Subset(full, range(N_TRAIN if train else N_TEST))
+
+    monkeypatch.setattr(sn.datasets, "MNIST", mnist)
+    monkeypatch.chdir(tmp_path)
+    sn.manual_seed(0)
+
+
+def run_seed003_pytorch(repairs=()):
+    return run("seed003_pytorch_tips.py", repairs=repairs, BATCH_SIZE=BATCH_SIZE, MAX_STEPS=MAX_STEPS)
+
+
+def test_seed003_pytorch_tips_as_written_stop_at_the_pil_only_rotation(local_torchvision_mnist):
+    error, line = failure("seed003_pytorch_tips.py", BATCH_SIZE=BATCH_SIZE, MAX_STEPS=MAX_STEPS)
+    assert isinstance(error, AttributeError) and "rotate" in str(error)
+    assert line.startswith("transforms.Lambda(lambda x: x.rotate(90)),")
+
+
+def test_seed003_pytorch_tips_run_and_train_the_batch_norm_cnn(local_torchvision_mnist):
+    with pytest.warns(FutureWarning, match="xavier_normal_"):  # PyTorch's deprecated name, as torch warns
+        scope = run_seed003_pytorch(repairs=[SEED003_PIL_REPAIR])
+    # section 2: resize 34, crop 28, flip, rotate, ToTensor -> one (1, 28, 28) image in [0, 1]
+    assert scope["augmented_image"].shape == (1, 28, 28) and 0 <= scope["augmented_image"].numpy().min()
+    # section 3: N(0, 0.1²), then Xavier normal std √(2/(fan_in+fan_out)), then He normal std √(2/fan_in)
+    fan_in, fan_out = 1 * 9, 16 * 9
+    for weights, std in [("normal_weights", 0.1), ("xavier_weights", np.sqrt(2 / (fan_in + fan_out))),
+                         ("kaiming_weights", np.sqrt(2 / fan_in))]:
+        assert abs(scope[weights].std() / std - 1) < 0.3, weights
+    # section 4: ExponentialLR after EPOCHS steps is 0.01·0.99^EPOCHS, as its formula says
+    assert np.isclose(scope["exponential_lrs"][0], 0.01 * 0.99 ** EPOCHS)
+    # section 7: the batch-norm CNN learns Fashion-MNIST well beyond chance in MAX_STEPS Adam steps
+    assert scope["test_accuracy"] > 0.5
+    # section 8: Dropout2d drops whole channels in training and none in evaluation
+    train, evaluated = scope["dropout_train"].numpy(), scope["dropout_eval"].numpy()
+    assert train.shape == evaluated.shape == (BATCH_SIZE, 64, 7, 7)
+    assert not np.array_equal(train, evaluated)

@@ -9,6 +9,9 @@ is ``(out, in/groups, kh, kw)``, so ``fan_in = in/groups · kh · kw`` comes out
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
@@ -112,6 +115,30 @@ glorot_uniform_ = xavier_uniform_
 glorot_normal_ = xavier_normal_
 he_uniform_ = kaiming_uniform_
 he_normal_ = kaiming_normal_
+
+
+def _deprecated(initializer: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """PyTorch's old name without the trailing underscore (``init.xavier_normal``): the same
+    initialiser, with the ``FutureWarning`` PyTorch gives."""
+    old_name = initializer.__name__.rstrip("_")
+
+    def initialize(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{initializer.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return initializer(*args, **kwargs)
+
+    initialize.__name__ = old_name
+    initialize.__doc__ = f"Deprecated alias of ``{initializer.__name__}`` (as PyTorch keeps it)."
+    return initialize
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
 
 
 def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
