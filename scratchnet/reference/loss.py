@@ -11,8 +11,8 @@ from scratchnet.backend import xp
 from scratchnet.reference.activation import log_softmax, sigmoid
 
 
-def cross_entropy_error(y: xp.ndarray, t: xp.ndarray) -> float:
-    """The tutorial's L = −(1/N) Σ t · log(y + 1e-7) on probabilities y (kept for its programs;
+def cross_entropy_loss(y: xp.ndarray, t: xp.ndarray) -> float:
+    """Lesson 2-2's L = −(1/N) Σ t · log(y + 1e-7) on probabilities y (kept for its programs;
     ``softmax_cross_entropy`` works from the logits and needs no 1e-7)."""
     if y.ndim == 1:
         t, y = t.reshape(1, -1), y.reshape(1, -1)
