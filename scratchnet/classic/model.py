@@ -71,7 +71,8 @@ class Model:
 
     # ---- building ---------------------------------------------------------------------
     def addlayer(self, layer: Layer, activation: bool = False, input_size: Any = None,
-                 name: str | None = None, initialization: str | None = None, reg: float | None = None) -> None:
+                 name: str | None = None, initialization: str | None = None,
+                 reg: float | None = None) -> None:
         """Append ``layer`` under ``name`` (default: its class name and position, e.g. ``MulLayer1``).
 
         Lessons 2-4 to 2-6 give the sizes here: ``input_size=(in, out)`` for a ``MulLayer``
