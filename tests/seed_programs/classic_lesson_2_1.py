@@ -1,4 +1,5 @@
 # Lesson 2-1: single-layer gradient descent with MulLayer, AddLayer and MSELayer.
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 import os
 
 import numpy as np

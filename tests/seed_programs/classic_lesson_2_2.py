@@ -1,4 +1,5 @@
 # Lesson 2-2: a multi-layer softmax classifier from the layers, trained by a hand-written loop.
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 import os
 
 import numpy as np

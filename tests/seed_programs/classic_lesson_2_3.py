@@ -1,4 +1,5 @@
 # Lesson 2-3: the ReLU family as layers. The lesson shows the classes only; the lines below
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # (completed) run each one forward and backward on the same batch, as the later models do.
 import numpy as np
 

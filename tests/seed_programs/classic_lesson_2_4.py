@@ -1,9 +1,10 @@
 # Lesson 2-4: the Model class (ModelTest.py); train(x, y, epoch, learning_rate, batch_size).
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 import os
 
 import numpy as np
 
-from scratchnet.classic import Layers, Model, Optimizer
+from scratchnet.classic import Layers, Model
 from scratchnet.datasets import load_fashion_mnist
 
 # ---- scratchnet test scale (not in the lesson) ----

@@ -1,4 +1,5 @@
 # Lesson 2-5 (2): Adagrad, RMSProp, AdaDelta and Adam, each in lesson 2-5 (1)'s program (the lesson
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # shows the classes; the program is the previous one with the optimizer line changed, completed).
 import os
 

@@ -1,4 +1,5 @@
 # Lesson 2-5 (1): Momentum and Nesterov (NAG) through Optimizer; the lesson's test program.
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 import os
 
 import numpy as np

@@ -1,4 +1,5 @@
 # Lesson 2-6: He/Xavier initialisation, L2 regularisation and dropout; the overfitting program
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # (300 training samples, a six-layer network).
 import os
 

@@ -1,4 +1,5 @@
 # Lesson 2-7: the cleaned-up API (layers take their output size, initializer and reg), eval,
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # save and load. The lesson shows the first block and elides the rest ("# ..."); the completed
 # lines finish the network with lesson 2-6's output block, train, evaluate on the test split,
 # save, load into a new model and predict with it.
@@ -34,7 +35,7 @@ model.addlayer(Layers.AddLayer(100), name='b1')
 model.addlayer(Layers.ReLU(), name='relu1')
 model.addlayer(Layers.Dropout(), name='dropout1')
 # ...
-model.addlayer(Layers.MulLayer(10, initializer='he', reg=0.01), name="w2")  # (completed)
+model.addlayer(Layers.MulLayer(10, initializer='he'), name="w2")  # (completed)
 model.addlayer(Layers.AddLayer(10), name='b2')  # (completed)
 model.addlayer(Layers.SoftmaxLayer(), name='softmax')  # (completed)
 

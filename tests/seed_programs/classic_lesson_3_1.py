@@ -1,4 +1,5 @@
 # Lesson 3-1: the convolution layer and Flatten. The lesson shows the classes and the shape
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # bookkeeping; the completed lines build the small CNN they are for and train it on images.
 import os
 

@@ -1,4 +1,5 @@
 # Lesson 3-2: im2col, col2im and the convolution's forward and backward written with them.
+# ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # The lesson shows these functions and methods; the completed lines run them on a batch of
 # images with the parameters of a ConvLayer, as the layer's forward and backward would.
 import numpy as np
