@@ -114,13 +114,13 @@ def test_lesson_2_5_momentum_and_nesterov_learn(monkeypatch, tmp_path, fashion, 
 
 @pytest.mark.parametrize("optimizer", ["Adagrad", "RMSProp", "AdaDelta", "Adam"])
 def test_lesson_2_5_adaptive_optimizers_learn(monkeypatch, tmp_path, fashion, optimizer):
-    """Each optimiser of the lesson in its program (AdaDelta with the program's learning rate
-    0.01 as a multiplier, PyTorch's rule, so it learns slowly: a lower bar)."""
+    """Each optimiser of the lesson in its program (AdaDelta ignores the program's learning rate,
+    as the lesson says)."""
     g = run_program("2_5_adaptive", monkeypatch, tmp_path, steps=0.1, samples=10000, optimizer=optimizer)
     model = g["model"]
     model.verbose = False
     assert type(g["optimizer"]).__name__ == optimizer
-    assert model.eval(g["x_train"], g["y_train"]) > (0.2 if optimizer == "AdaDelta" else 0.7)
+    assert model.eval(g["x_train"], g["y_train"]) > 0.6
 
 
 def test_lesson_2_6_overfitting_program_runs_with_dropout_and_l2(monkeypatch, tmp_path, fashion, capsys):
