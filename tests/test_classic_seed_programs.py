@@ -35,9 +35,12 @@ def run_program(lesson: str, monkeypatch, tmp_path, **scale: str) -> dict:
     return runpy.run_path(str(PROGRAMS / f"classic_lesson_{lesson}.py"), run_name="__main__")
 
 
+_LOAD_FASHION_MNIST = scratchnet.datasets.load_fashion_mnist
+
+
 @functools.cache
 def _fashion_arrays() -> tuple:
-    return scratchnet.datasets.load_fashion_mnist(download=False, progress=False)
+    return _LOAD_FASHION_MNIST(download=False, progress=False)
 
 
 def load_once(download: bool = True, progress: bool = True) -> tuple:
@@ -162,7 +165,7 @@ def test_lesson_2_7_saves_loads_and_predicts_the_same(lesson_2_7):
     assert sorted(p.name for p in folder.iterdir()) == ["model.txt", "weight.npz"]
     assert bool(g["same"])
     loaded = g["loaded"]
-    assert list(loaded.layers) == ["w1", "b1", "relu1", "dropout1", "w2", "b2", "softmax"]
+    assert list(loaded.layers) == ["w1", "b1", "relu1", "dropout1", "w2", "b2", "relu2", "w3", "b3", "softmax"]
     assert loaded.layers["w1"].reg == 0.01 and loaded.layers["b1"].out == 100
     np.testing.assert_array_equal(loaded.predict(g["x_test"][:50]), g["model"].predict(g["x_test"][:50]))
 
