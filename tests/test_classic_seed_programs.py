@@ -165,7 +165,8 @@ def test_lesson_2_7_saves_loads_and_predicts_the_same(lesson_2_7):
     assert sorted(p.name for p in folder.iterdir()) == ["model.txt", "weight.npz"]
     assert bool(g["same"])
     loaded = g["loaded"]
-    assert list(loaded.layers) == ["w1", "b1", "relu1", "dropout1", "w2", "b2", "relu2", "w3", "b3", "softmax"]
+    assert list(loaded.layers) == ["w1", "b1", "relu1", "dropout1", "w2", "b2", "relu2", "w3", "b3",
+                                   "softmax"]
     assert loaded.layers["w1"].reg == 0.01 and loaded.layers["b1"].out == 100
     np.testing.assert_array_equal(loaded.predict(g["x_test"][:50]), g["model"].predict(g["x_test"][:50]))
 

@@ -1,9 +1,10 @@
 # Lesson 2-7: the cleaned-up API (layers take their output size, initializer and reg), eval,
 # ruff: noqa  (the lesson's code, kept as the lesson writes it)
 # save and load. The lesson shows the first block and elides the rest ("# ..."); the completed
-# lines add a second hidden block and the output block as lesson 2-6's network has them (without
-# L2 after the first layer: with reg=0.01 on every layer the network underfits, 81% on the test
-# split), train, evaluate on the test split, save, load into a new model and predict with it.
+# lines add a second hidden block and the output block as lesson 2-6's network has them, without
+# L2 after the first layer (one hidden layer with reg=0.01 on both weight layers underfits: 81.2%
+# on the test split after the full 10000 steps), train, evaluate on the test split, save, load
+# into a new model and predict with it.
 import os
 
 import numpy as np
