@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import scratchnet as sn
-from scratchnet.classic import Layers
+from scratchnet.classic import Layers, Model
 from tests.reference import assert_close, numerical_gradient
 
 RNG = np.random.default_rng(0)
@@ -252,3 +252,32 @@ def test_bad_input_shapes_are_named():
         Layers.ConvLayer(2, 5).forward(np.zeros((1, 1, 3, 3)))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         Layers.MaxPooling().forward(np.zeros((4, 4)))
+
+
+def test_dropout_takes_lesson_2_6s_train_flag_argument():
+    layer, x = Layers.Dropout(0.5), np.ones((50, 40))
+    assert_close(layer.forward(x, train_flag=False), x, rtol=0, atol=0)
+    sn.manual_seed(0)
+    dropped = layer.forward(x, True)
+    assert 0.4 < np.mean(dropped == 0) < 0.6
+
+
+def test_lesson_2_1_layers_use_the_callers_arrays():
+    """``MulLayer(w)`` / ``AddLayer(b)`` keep the very arrays (lessons 2-1 and 2-2 update them in
+    place); the bias gradient is summed to b's own shape, and MSELayer(y) gives the loss."""
+    w, b, y = RNG.standard_normal((3, 1)), np.zeros((1, 1)), RNG.standard_normal((5, 1))
+    mul, add, mse = Layers.MulLayer(w), Layers.AddLayer(b), Layers.MSELayer(y)
+    x = RNG.standard_normal((5, 3))
+    loss = mse.forward(add.forward(mul.forward(x)))
+    assert loss == pytest.approx(np.mean((x @ w - y) ** 2))
+    mul.backward(add.backward(mse.backward()))
+    assert mul.param is w and add.param is b and add.grad.shape == (1, 1)
+    assert_close(add.grad, [[np.sum(2 * (x @ w - y) / 5)]])
+
+
+def test_addlayer_input_size_must_fit_the_layer():
+    model = Model()
+    with pytest.raises(ValueError, match="input_size"):
+        model.addlayer(Layers.MulLayer(), input_size=100)
+    with pytest.raises(ValueError, match="output size"):
+        Layers.MulLayer().forward(np.zeros((2, 3)))

@@ -39,7 +39,7 @@ def test_whole_model_gradient_with_l2_matches_finite_differences():
         saved, layer.params[key] = layer.params[key], value
         try:
             sn.manual_seed(7)
-            return model.loss(x, t, train_flag=True)
+            return model.compute_loss(x, t, train_flag=True)
         finally:
             layer.params[key] = saved
 
@@ -58,7 +58,7 @@ def test_loss_includes_the_l2_penalty():
         sn.manual_seed(0)
         model.forward(x)
     penalty = 0.25 * sum((regularised.layers[name].params["W"] ** 2).sum() for name in ("conv", "dense"))
-    assert regularised.loss(x, t) == pytest.approx(plain.loss(x, t) + penalty, rel=1e-10)
+    assert regularised.compute_loss(x, t) == pytest.approx(plain.compute_loss(x, t) + penalty, rel=1e-10)
 
 
 def test_output_width_comes_from_the_model_and_eval_is_accuracy():
@@ -85,7 +85,7 @@ def test_mse_layer_trains_inside_a_model():
     model.addlayer(Layers.MSELayer())
     sn.manual_seed(0)
     losses = model.train(x, y, Optimizer.Adam(20), epoch=300, learning_rate=0.05)
-    assert model.loss(x, y) < 0.01 * losses[0]
+    assert model.compute_loss(x, y) < 0.01 * losses[0]
     with pytest.raises(ValueError, match="accuracy"):
         model.eval(x, y)
 
@@ -110,7 +110,7 @@ def test_addlayer_errors():
     with pytest.raises(ValueError, match="without spaces"):
         model.addlayer(Layers.ReLU(), name="two words")
     with pytest.raises(ValueError, match="output layer"):
-        model.loss(np.zeros((1, 2)), np.zeros(1, int))
+        model.compute_loss(np.zeros((1, 2)), np.zeros(1, int))
     model.addlayer(Layers.SoftmaxLayer())
     with pytest.raises(ValueError, match="after the output layer"):
         model.addlayer(Layers.ReLU())

@@ -59,7 +59,7 @@ def adadelta(w, g, state, lr, gamma=0.7, eps=1e-2):
     state["h"] = gamma * state.get("h", 0) + (1 - gamma) * g * g  # before the step
     delta = np.sqrt(state.get("s", 0) + eps) / np.sqrt(state["h"] + eps) * g
     state["s"] = gamma * state.get("s", 0) + (1 - gamma) * delta * delta
-    return w - lr * delta
+    return w - delta  # lesson 2-5: AdaDelta uses no learning rate
 
 
 def adam(w, g, state, lr, beta_1=0.8, beta_2=0.9, eps=0.3):

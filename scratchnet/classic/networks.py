@@ -24,7 +24,7 @@ def add_classifier(model: Model, hidden: int | None, activation: type[Layers.Lay
 def sigmoid_mlp(hidden: int = 100, classes: int = 10) -> Model:
     """784 → MulLayer ``hidden`` → AddLayer → Sigmoid → MulLayer ``classes`` → AddLayer → Softmax
     (Xavier initialisation, as suits the sigmoid)."""
-    return add_classifier(Model(), hidden, Layers.SigmoidLayer, classes, "xavier")
+    return add_classifier(Model(verbose=False), hidden, Layers.SigmoidLayer, classes, "xavier")
 
 
 def six_layer_network(dropout_rate: float = 0.0, reg: float = 0.0, hidden: int = 100,
@@ -32,7 +32,7 @@ def six_layer_network(dropout_rate: float = 0.0, reg: float = 0.0, hidden: int =
     """The overfitting experiment's network: five blocks MulLayer ``hidden`` → AddLayer → ReLU
     (→ Dropout when ``dropout_rate``), then MulLayer ``classes`` → AddLayer → Softmax; every
     MulLayer has L2 coefficient ``reg``."""
-    model = Model()
+    model = Model(verbose=False)
     for _ in range(5):
         model.addlayer(Layers.MulLayer(hidden, initializer="he", reg=reg))
         model.addlayer(Layers.AddLayer())
@@ -49,7 +49,7 @@ def conv_net(filters: int = 16, hidden: int | None = 100, classes: int = 10) -> 
     """ConvLayer ``filters``@5×5 → ReLU → MaxPooling 2×2 → Flatten → (MulLayer ``hidden`` →
     AddLayer → ReLU, unless ``hidden`` is None) → MulLayer ``classes`` → AddLayer → Softmax,
     for ``(N, 1, 28, 28)`` images."""
-    model = Model()
+    model = Model(verbose=False)
     model.addlayer(Layers.ConvLayer(filters, kernel_size=5, stride=1, pad=0, initializer="he"), name="conv1")
     model.addlayer(Layers.ReLU(), name="relu1")
     model.addlayer(Layers.MaxPooling(pool_size=2, stride=2), name="pool1")

@@ -6,7 +6,8 @@ Names map as: ``Momentum`` → ``optim.SGD(momentum, nesterov)``, ``RMSProp(gamm
 ``optim.RMSprop(alpha=gamma)``, ``AdaDelta(gamma)`` → ``optim.Adadelta(rho=gamma)``,
 ``Adam(beta_1, beta_2)`` → ``optim.Adam(betas=(beta_1, beta_2))``; ``epsilon`` → ``eps``.
 L2 ``reg`` is already in each layer's gradient, so it reaches every optimiser's update.
-Intended differences from the tutorial: PyTorch's momentum form ``v ← μv + g; w ← w − lr·v``
+AdaDelta ignores the learning rate, as lesson 2-5 says. Intended differences from the
+tutorial: PyTorch's momentum form ``v ← μv + g; w ← w − lr·v``
 (the same trajectory as ``v ← μv − lr·g; w ← w + v`` at a constant learning rate), Adam's
 bias correction with ``β**t``, and AdaDelta's accumulator updated with the current gradient
 before the step is taken.
@@ -116,14 +117,19 @@ class RMSProp(Optimizer):
 
 
 class AdaDelta(Optimizer):
-    """Zeiler's AdaDelta, as ``torch.optim.Adadelta``: ``h ← γh + (1 − γ)g²`` first, then
-    ``Δ = √(s + epsilon) / √(h + epsilon) · g``, ``s ← γs + (1 − γ)Δ²``, ``w ← w − lr·Δ``
-    (``epsilon`` inside the roots; ``learning_rate=1`` is the paper's rule)."""
+    """Zeiler's AdaDelta, as ``torch.optim.Adadelta`` with ``lr=1``: ``h ← γh + (1 − γ)g²`` first,
+    then ``Δ = √(s + epsilon) / √(h + epsilon) · g``, ``s ← γs + (1 − γ)Δ²``, ``w ← w − Δ``
+    (``epsilon`` inside the roots). As lesson 2-5 says, AdaDelta uses no learning rate: the
+    ``learning_rate`` given to ``Model.train`` is ignored."""
 
     def __init__(self, batch_size: int, gamma: float = 0.9, epsilon: float = 1e-6) -> None:
         super().__init__(batch_size)
         self.gamma = _check_fraction(gamma, "gamma", upper_inclusive=True)
         self.epsilon = _check_epsilon(epsilon)
+
+    def build(self, params: Sequence[Tensor], learning_rate: float) -> CoreOptimizer:
+        """The core optimiser at learning rate 1, whatever ``learning_rate`` is."""
+        return super().build(params, 1.0)
 
     def make(self, params: list[Tensor], lr: float) -> CoreOptimizer:
         return adadelta.Adadelta(params, lr=lr, rho=self.gamma, eps=self.epsilon)

@@ -17,8 +17,7 @@ from scratchnet.backend import xp
 from scratchnet.classic import layers
 from scratchnet.classic.layers.base import Layer
 
-LAYER_CLASSES: dict[str, type[Layer]] = {
-    name: getattr(layers, name) for name in layers.__all__ if name not in ("Layer", "LossLayer")}
+LAYER_CLASSES: dict[str, type[Layer]] = {name: getattr(layers, name) for name in layers.LAYER_CLASSES}
 """The only classes ``load`` will build, by name."""
 
 

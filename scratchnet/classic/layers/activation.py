@@ -1,8 +1,11 @@
-"""Activations as tutorial layers. None of them writes into its input or its cached output
-(the tutorial's ReLU zeroed ``x`` in place, so the previous layer's cache changed under it)."""
+"""Activations as tutorial layers (lessons 2-2 and 2-3), each the ``scratchnet.reference``
+formula. None of them writes into its input or its cached output: the tutorial's ReLU, LeakyReLU
+and ELU wrote ``self.out = z`` and then changed it in place, so the previous layer's cache (and
+the caller's array) changed under them, and their backward overwrote the cache a second time."""
 
 from __future__ import annotations
 
+from scratchnet import reference
 from scratchnet.backend import xp
 from scratchnet.classic.layers.base import Layer
 
@@ -17,51 +20,50 @@ class ReLU(Layer):
     """``y = max(x, 0)``; backward ``dx = dout · [x > 0]``."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.mask = x > 0
-        return xp.maximum(x, 0)
+        self.x = x
+        return reference.relu(x)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return dout * self.mask
+        return reference.relu_backward(dout, self.x)
 
 
 class LeakyReLU(Layer):
-    """``y = x`` for ``x > 0``, else ``alpha·x``; backward ``dx = dout · (1 or alpha)``
-    (PyTorch's ``negative_slope=0.01`` default)."""
+    """``y = x`` for ``x > 0``, else ``alpha·x``; backward ``dx = dout · (1 or alpha)``.
+    The default slope is lesson 2-3's 0.001 (PyTorch's ``LeakyReLU`` uses 0.01)."""
 
-    def __init__(self, alpha: float = 0.01) -> None:
+    def __init__(self, alpha: float = 0.001) -> None:
         super().__init__()
         self.alpha = _check_non_negative(alpha, "alpha")
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.mask = x > 0
-        return xp.maximum(x, 0) + self.alpha * xp.minimum(x, 0)  # x where x > 0, else alpha·x
+        self.x = x
+        return reference.leaky_relu(x, self.alpha)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return dout * self.mask + self.alpha * dout * ~self.mask
+        return reference.leaky_relu_backward(dout, self.x, self.alpha)
 
 
 class ELU(Layer):
-    """``y = x`` for ``x > 0``, else ``alpha·(exp(x) − 1)``; backward ``dx = dout · (1 or y + alpha)``."""
+    """``y = x`` for ``x > 0``, else ``alpha·(exp(x) − 1)``; backward ``dx = dout · (1 or alpha·eˣ)``."""
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
         self.alpha = _check_non_negative(alpha, "alpha")
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.mask = x > 0
-        self.negative = self.alpha * xp.expm1(xp.minimum(x, 0))  # alpha·(exp(x) − 1), 0 where x > 0
-        return xp.maximum(x, 0) + self.negative
+        self.x = x
+        return reference.elu(x, self.alpha)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return dout * self.mask + dout * (self.negative + self.alpha) * ~self.mask
+        return reference.elu_backward(dout, self.x, self.alpha)
 
 
 class SigmoidLayer(Layer):
     """``y = 1 / (1 + e⁻ˣ)`` (computed without overflow); backward ``dx = dout · y · (1 − y)``."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.out = xp.exp(-xp.logaddexp(xp.zeros((), dtype=x.dtype), -x))
+        self.out = reference.sigmoid(x)
         return self.out
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return dout * self.out * (1 - self.out)
+        return reference.sigmoid_backward(dout, self.out)

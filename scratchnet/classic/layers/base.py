@@ -48,11 +48,26 @@ class Layer:
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
 
+    @property
+    def param(self) -> xp.ndarray | None:
+        """The tutorial's ``layer.param``: the layer's first weight (``W``, or ``b`` for AddLayer)."""
+        return self.params.get(self.param_names[0]) if self.param_names else None
+
+    @param.setter
+    def param(self, value: xp.ndarray) -> None:
+        self.params[self.param_names[0]] = value
+
+    @property
+    def grad(self) -> xp.ndarray | None:
+        """The tutorial's ``layer.grad``: the gradient of ``param`` after ``backward``."""
+        return self.grads.get(self.param_names[0]) if self.param_names else None
+
     def l2_penalty(self) -> float:
-        """``λ/2 · Σ w²`` over the weight matrices/kernels of this layer (biases are not penalised)."""
-        if not self.reg or "W" not in self.params:
+        """``λ/2 · Σ w²`` over ``param`` (the weight matrix or kernel; an ``AddLayer``'s own bias when
+        it is given ``reg``; a ``ConvLayer``'s bias is not penalised)."""
+        if not self.reg or self.param is None:
             return 0.0
-        return 0.5 * self.reg * float(xp.sum(self.params["W"] ** 2))
+        return 0.5 * self.reg * float(xp.sum(self.param ** 2))
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in self.config().items())

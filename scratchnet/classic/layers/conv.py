@@ -1,13 +1,15 @@
-"""Convolution over ``(N, C, H, W)`` images through the project's im2col (book 1's layout)."""
+"""Lessons 3-1 and 3-2: the convolution layer over ``(N, C, H, W)`` images through the lesson's
+``im2col`` (``scratchnet.reference.conv``), and ``Flatten``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from scratchnet import reference
 from scratchnet.backend import xp
 from scratchnet.classic.layers.base import Layer, check_positive_int, check_reg, float_dtype
 from scratchnet.classic.layers.initializers import check_initializer, initial_weight
-from scratchnet.functional.im2col import col2im, conv_output_size, im2col, pair
+from scratchnet.functional.im2col import pair
 
 
 def positive_pair(value: Any, name: str) -> tuple[int, int]:
@@ -22,7 +24,7 @@ def window_output_size(shape: tuple[int, ...], kernel: tuple[int, int], stride: 
     """``(OH, OW)`` of a sliding window over an ``(N, C, H, W)`` input; an error when it does not fit."""
     if len(shape) != 4:
         raise ValueError(f"{layer} expects (N, C, H, W) input, got shape {shape}")
-    out = tuple(conv_output_size(shape[2 + i], kernel[i], stride[i], pad[i]) for i in range(2))
+    out = tuple(reference.output_size(shape[2 + i], kernel[i], stride[i], pad[i]) for i in range(2))
     if min(out) < 1:
         raise ValueError(f"{layer}: window {kernel} does not fit input {shape[2:]} padded by {pad}")
     return out
@@ -33,9 +35,12 @@ class ConvLayer(Layer):
     ``y[n, f, i, j] = b[f] + Σ_{c,u,v} W[f, c, u, v] · x_pad[n, c, i·s + u, j·s + v]``.
 
     ``W`` has shape ``(filters, C, KH, KW)`` and is created on the first forward from ``C``;
-    ``kernel_size``, ``stride`` and ``pad`` are ints or ``(h, w)`` pairs. As a GEMM:
-    ``y = im2col(x) · W_colᵀ + b``; backward ``dW = doutᵀ · cols + λ·W``, ``db = Σ dout``
-    (over batch and pixels), ``dx = col2im(dout · W_col)``.
+    ``kernel_size``, ``stride`` and ``pad`` are ints or ``(h, w)`` pairs. As lesson 3-2: a
+    ``MulLayer`` on the patches, ``y = im2col(x) · W_colᵀ + b``; backward ``dW = doutᵀ · col + λ·W``,
+    ``db = Σ dout`` (over batch and pixels), ``dx = col2im(dout · W_col)``. Differences from the
+    lesson: a bias ``b`` (PyTorch's; the lesson's layer had none), and lesson 3-1's ``int(1 + (h +
+    2·pad − fh) / stride)`` output size, which rounds toward zero for negative sizes, is
+    ``(h + 2·pad − fh) // stride + 1`` with an error when the window does not fit.
     """
 
     param_names = ("W", "b")
@@ -62,21 +67,23 @@ class ConvLayer(Layer):
             raise ValueError(f"ConvLayer expects {self.params['W'].shape[1]} input channels, "
                              f"got shape {x.shape}")
         self.x_shape = x.shape
-        self.cols = im2col(x, self.kernel_size, self.stride, self.pad)
-        out = self.cols @ self.params["W"].reshape(self.filters, -1).T + self.params["b"]
+        self.col = reference.im2col(x, *self.kernel_size, self.stride, self.pad)
+        out = reference.add_bias(reference.matmul(self.col, self.params["W"].reshape(self.filters, -1).T),
+                                 self.params["b"])
         return out.reshape(x.shape[0], oh, ow, self.filters).transpose(0, 3, 1, 2)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
         weight = self.params["W"]
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, self.filters)
-        self.grads["W"] = (dout.T @ self.cols).reshape(weight.shape) + self.reg * weight
-        self.grads["b"] = dout.sum(axis=0)
-        dcols = dout @ weight.reshape(self.filters, -1)
-        return col2im(dcols, self.x_shape, self.kernel_size, self.stride, self.pad)
+        dcol, dw_col = reference.matmul_backward(dout, self.col, weight.reshape(self.filters, -1).T)
+        self.grads["W"] = dw_col.T.reshape(weight.shape) + self.reg * weight
+        self.grads["b"] = reference.add_bias_backward(dout, self.params["b"].shape)[1]
+        return reference.col2im(dcol, self.x_shape, *self.kernel_size, self.stride, self.pad)
 
 
 class Flatten(Layer):
-    """``(N, d1, d2, ...) → (N, d1·d2·…)`` after any layer; backward reshapes back."""
+    """``(N, d1, d2, ...) → (N, d1·d2·…)`` after any layer; backward reshapes back (to the shape
+    the forward saw: lesson 3-1's ``self.shape`` was set by ``Model.train`` from the training data)."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         self.x_shape = x.shape

@@ -1,8 +1,9 @@
-"""Inverted dropout, as PyTorch's ``nn.Dropout`` (the tutorial scaled at test time instead)."""
+"""Lesson 2-6's dropout, made inverted as PyTorch's ``nn.Dropout`` (the lesson scaled by
+``1 − rate`` at test time instead)."""
 
 from __future__ import annotations
 
-from scratchnet import backend
+from scratchnet import backend, reference
 from scratchnet.backend import xp
 from scratchnet.classic.layers.base import Layer
 
@@ -20,13 +21,20 @@ class Dropout(Layer):
             raise ValueError(f"dropout_rate must be in [0, 1), got {dropout_rate!r}")
         self.dropout_rate = float(dropout_rate)
 
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
+    def forward(self, x: xp.ndarray, train_flag: bool | None = None) -> xp.ndarray:
+        """``train_flag`` as lesson 2-6's ``forward(x, train_flag=True)``; by default the model's."""
+        if train_flag is not None:
+            self.train_flag = bool(train_flag)
         if not self.train_flag:
-            self.scale = None
+            self.keep = None
             return x
-        keep = backend.generator().random(x.shape) >= self.dropout_rate
-        self.scale = (keep / (1 - self.dropout_rate)).astype(x.dtype)
-        return x * self.scale
+        self.keep = backend.generator().random(x.shape) >= self.dropout_rate
+        return reference.dropout(x, self.keep, self.dropout_rate)
+
+    @property
+    def scale(self) -> xp.ndarray | None:
+        """``mask / (1 − dropout_rate)`` of the last training forward (None at prediction)."""
+        return None if self.keep is None else self.keep / (1 - self.dropout_rate)
 
     def backward(self, dout: xp.ndarray) -> xp.ndarray:
-        return dout if self.scale is None else dout * self.scale
+        return dout if self.keep is None else reference.dropout_backward(dout, self.keep, self.dropout_rate)

@@ -1,13 +1,4 @@
-"""Weight initialisation by name, for ``MulLayer`` and ``ConvLayer`` (``initializer='he'``).
-
-The maths is ``scratchnet.nn.init``'s, which reads fan-in/fan-out from PyTorch's layout
-``(out, in, *kernel)``: fan_in = in·KH·KW, fan_out = out·KH·KW. A dense weight is drawn in that
-layout ``(out, in)`` and transposed to the tutorial's ``(in, out)`` (``y = x @ W``), so both
-layers get the right fans.
-
-- ``'he'``: N(0, 2/fan_in) (``kaiming_normal_`` for ReLU),
-- ``'xavier'``: N(0, 2/(fan_in + fan_out)) (``xavier_normal_``, Glorot & Bengio).
-"""
+"""The weight initialisers of lesson 2-6, by the names the classic layers accept."""
 
 from __future__ import annotations
 
@@ -16,14 +7,18 @@ from scratchnet.backend import xp
 from scratchnet.nn import init
 
 INITIALIZERS = {
-    "he": lambda tensor: init.kaiming_normal_(tensor, nonlinearity="relu"),
-    "xavier": init.xavier_normal_,
+    "he": lambda tensor: init.kaiming_uniform_(tensor, nonlinearity="relu"),
+    "xavier": init.xavier_uniform_,
+    "uniform": lambda tensor: init.uniform_(tensor, -1.0, 1.0),
 }
-"""The initialiser names the classic layers accept."""
+"""Lesson 2-6's ``he_initialization`` U(±√(6/fan_in)) and ``xavier_initialization``
+U(±√(6/(fan_in + fan_out))), and lessons 2-2 to 2-5's U(−1, 1) (what ``addlayer`` used without
+``initialization``)."""
 
 
 def check_initializer(name: str) -> str:
-    """Validate an initialiser name; unknown names are an error listing the known ones."""
+    """Validate an initialiser name; unknown names are an error listing the known ones (lesson
+    2-7 fell through to ``np.random.uniform(size)``, one number in [size, 1), for any other name)."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initializer {name!r}; choose one of {sorted(INITIALIZERS)}")
     return name

@@ -1,17 +1,18 @@
 """Output layers that also hold the loss, as the tutorial's last layer.
 
-``forward(x)`` returns the prediction (class probabilities, or ``x`` itself for regression),
-``loss(t)`` compares the last prediction with the targets ``t`` and ``backward(dout=1)`` returns
-dL/dx for that loss — so ``Model`` treats both output layers alike.
+Lesson 2-2's contract: ``forward(x, t)`` returns the mean loss of the prediction from ``x``
+against targets ``t`` and ``backward()`` returns dL/dx. ``Model`` uses the same layers with
+``forward(x)`` (the prediction: class probabilities, or ``x`` itself for regression), then
+``loss(t)``, then ``backward(dout=1)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from scratchnet import reference
 from scratchnet.backend import xp
 from scratchnet.classic.layers.base import Layer
-from scratchnet.functional.activation import log_softmax_array
 
 
 def one_hot_targets(t: Any, num_classes: int, dtype: xp.dtype) -> xp.ndarray:
@@ -30,7 +31,17 @@ def one_hot_targets(t: Any, num_classes: int, dtype: xp.dtype) -> xp.ndarray:
 
 
 class LossLayer(Layer):
-    """Base class of the output layers: ``forward``, then ``loss(t)``, then ``backward(dout=1)``."""
+    """Base class of the output layers: ``forward(x)``, then ``loss(t)``, then ``backward(dout=1)``;
+    or lesson 2-2's ``forward(x, t)`` (the loss) then ``backward()``."""
+
+    def forward(self, x: xp.ndarray, t: Any = None) -> Any:
+        """The prediction for ``x``; with targets ``t``, the mean loss instead (lesson 2-2)."""
+        prediction = self.predict(x)
+        return prediction if t is None else self.loss(t)
+
+    def predict(self, x: xp.ndarray) -> xp.ndarray:
+        """The layer's output for ``x``, remembered for ``loss`` and ``backward``."""
+        raise NotImplementedError
 
     def loss(self, t: Any) -> float:
         """The mean loss of the last ``forward``'s prediction against targets ``t``."""
@@ -43,38 +54,54 @@ class LossLayer(Layer):
 
 class SoftmaxLayer(LossLayer):
     """Softmax with cross-entropy: ``y = softmax(x)`` over the last axis, and
-    ``L = −(1/N) Σₙ Σ_c t_nc · log y_nc`` (from the log-softmax, so large logits do not overflow).
+    ``L = −(1/N) Σₙ Σ_c t_nc · log y_nc`` from the log-softmax (the tutorial's
+    ``−Σ t·log(y + 1e-7)`` is off by up to 1e-7/y and its softmax subtracted the batch's maximum,
+    not each row's, so a row far below it became 0/0).
 
     Backward: ``dx = dout · (y − t) / N``. Targets are one-hot rows (as the tutorial) or labels.
     """
 
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.log_y = log_softmax_array(x, axis=-1)
-        return xp.exp(self.log_y)
+    def predict(self, x: xp.ndarray) -> xp.ndarray:
+        self.x = x
+        return reference.softmax(x, axis=-1)
 
     def loss(self, t: Any) -> float:
-        self.t = one_hot_targets(t, self.log_y.shape[-1], self.log_y.dtype)
-        self._check_batch(self.t, len(self.log_y))
-        return float(-(self.t * self.log_y).sum() / len(self.log_y))
+        self.t = one_hot_targets(t, self.x.shape[-1], self.x.dtype)
+        self._check_batch(self.t, len(self.x))
+        return float(reference.softmax_cross_entropy(self.x, self.t))
 
     def backward(self, dout: Any = 1.0) -> xp.ndarray:
-        return dout * (xp.exp(self.log_y) - self.t) / len(self.log_y)
+        return reference.softmax_cross_entropy_backward(dout, self.x, self.t)
 
 
 class MSELayer(LossLayer):
     """Mean squared error as PyTorch's ``MSELoss``: ``y = x`` and ``L = mean((y − t)²)`` over all
-    elements. Backward: ``dx = dout · 2(y − t) / y.size``."""
+    elements. Backward: ``dx = dout · 2(y − t) / y.size`` (lesson 2-1 returned ``y − t``, the
+    gradient of ``½Σ(y − t)²``, not of the mean it reported). ``MSELayer(y)`` holds lesson 2-1's
+    fixed targets, used when ``forward`` gets none; they are data, not saved with the model."""
 
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
-        self.y = x
+    def __init__(self, y: Any = None) -> None:
+        super().__init__()
+        self.y = None if y is None else xp.asarray(y)
+
+    def config(self) -> dict[str, Any]:
+        """No constructor arguments are saved (the targets of ``MSELayer(y)`` are data)."""
+        return {}
+
+    def forward(self, x: xp.ndarray, t: Any = None) -> Any:
+        """The prediction ``x``; with targets (``t``, or the constructor's ``y``) the mean loss."""
+        return super().forward(x, self.y if t is None else t)
+
+    def predict(self, x: xp.ndarray) -> xp.ndarray:
+        self.x = x
         return x
 
     def loss(self, t: Any) -> float:
         t = xp.asarray(t)
-        if t.shape != self.y.shape:
-            raise ValueError(f"MSELayer: targets of shape {t.shape} do not match predictions {self.y.shape}")
-        self.diff = self.y - t.astype(self.y.dtype, copy=False)
-        return float(xp.mean(self.diff ** 2))
+        if t.shape != self.x.shape:
+            raise ValueError(f"MSELayer: targets of shape {t.shape} do not match predictions {self.x.shape}")
+        self.t = t.astype(self.x.dtype, copy=False)
+        return float(reference.mean_squared_error(self.x, self.t))
 
     def backward(self, dout: Any = 1.0) -> xp.ndarray:
-        return dout * 2 * self.diff / self.diff.size
+        return reference.mean_squared_error_backward(dout, self.x, self.t)
