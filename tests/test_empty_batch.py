@@ -31,6 +31,8 @@ def test_a_keras_model_builds_on_no_data_and_predicts_as_before():
                               keras.layers.BatchNormalization(), keras.layers.Flatten(),
                               keras.layers.Dense(2)])
     assert model.output_shape == (None, 2)
+    reshape = keras.Sequential([keras.layers.Reshape((-1, 4), input_shape=(3, 2, 4))])
+    assert reshape.output_shape == (None, 6, 4)
     x = np.random.default_rng(0).normal(size=(3, 6, 6, 1)).astype(np.float32)
     kernel, bias = model.layers[0].get_weights()  # kernel stored (out, in, height, width) here
     patches = np.lib.stride_tricks.sliding_window_view(x[..., 0], (3, 3), axis=(1, 2))
