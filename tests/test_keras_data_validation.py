@@ -98,13 +98,9 @@ def test_bad_validation_labels_fail_before_the_first_epoch(validation):
     bad = np.where(np.arange(64) == 13, 3, Y)
     given = {"arrays": (X, bad), "pipeline": slices(X, bad),
              "loader": data.DataLoader(data.TensorDataset(X, bad), batch_size=64)}[validation]
-    model = built()
-    if validation == "loader":  # a DataLoader is a stream: its batch is named, before any step
-        assert_refused_unchanged(model, r"batch 0 of the data set: label 3 out of range \[0, 3\)",
-                                 x=X, y=Y, validation_data=given)
-    else:
-        assert_refused_unchanged(model, r"label 3 out of range \[0, 3\) at index 13", x=X, y=Y,
-                                 validation_data=given)
+    # a DataLoader over a TensorDataset is checked whole, as arrays are
+    assert_refused_unchanged(built(), r"label 3 out of range \[0, 3\) at index 13", x=X, y=Y,
+                             validation_data=given)
 
 
 def test_bad_validation_shapes_fail_before_the_first_epoch():
@@ -137,3 +133,37 @@ def test_valid_pipelines_and_loaders_train_as_before():
     assert np.isfinite(history.history["val_loss"]).all()
     loss = model.evaluate(data.DataLoader(data.TensorDataset(X, Y), batch_size=16), verbose=0)
     assert np.isclose(loss, model.evaluate(X, Y, verbose=0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("fault", ["nan", "label"])
+def test_a_tensor_dataset_loader_is_checked_whole_before_the_first_step(fault):
+    """A bad sample in the last batch of a DataLoader over in-memory arrays (a TensorDataset, or a
+    Subset of one) is refused before any weight changes, with the message the arrays would give."""
+    x, y = X.copy(), Y.copy()
+    if fault == "nan":
+        x[60, 1] = np.nan
+    else:
+        y[60] = 7
+    whole, rows = data.TensorDataset(x, y), np.arange(10, 64)
+    for loader, chosen in [(data.DataLoader(whole, batch_size=16), slice(None)),
+                           (data.DataLoader(data.Subset(whole, rows), batch_size=16, shuffle=True), rows)]:
+        with pytest.raises(ValueError) as arrays:
+            built().fit(x[chosen], y[chosen], verbose=0)
+        model = built()
+        before = weights(model)
+        with pytest.raises(ValueError) as refused:
+            model.fit(loader, epochs=2, verbose=0)
+        assert all(np.array_equal(a, b) for a, b in zip(before, weights(model))), "weights changed"
+        assert str(refused.value) == str(arrays.value)
+        assert "batch" not in str(refused.value)
+
+
+def test_a_loader_with_its_own_collate_fn_is_still_checked_per_batch():
+    labels = np.where(np.arange(64) == 60, 7, Y)
+    loader = data.DataLoader(data.TensorDataset(X, labels), batch_size=16,
+                             collate_fn=lambda samples: data.collate(samples))
+    model = built()
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"batch 3 of the data set: label 7 out of range \[0, 3\)"):
+        model.fit(loader, verbose=0)
+    assert not all(np.array_equal(a, b) for a, b in zip(before, weights(model)))  # 3 steps were taken

@@ -121,11 +121,11 @@ class Conv2d(ArrayFunction):
 
     def _blocks(self) -> list[tuple[slice, slice]]:
         """(images, their output pixels) of each block: as many images as fit in ``BLOCK_BYTES`` of
-        patches."""
+        patches; an empty batch is one empty block."""
         n, image_pixels = self.batch, self.out_size[0] * self.out_size[1]
         image_bytes = self.kernels[0].shape[1] * image_pixels * self.kernels[0].itemsize
-        step = max(1, BLOCK_BYTES // image_bytes)
-        starts = range(0, n, step)
+        step = max(1, BLOCK_BYTES // max(1, image_bytes))
+        starts = range(0, max(n, 1), step)
         return [(slice(start, stop), slice(start * image_pixels, stop * image_pixels))
                 for start, stop in zip(starts, [*starts[1:], n])]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -29,14 +30,17 @@ class ChannelRows:
     def __init__(self, a: xp.ndarray) -> None:
         self.shape, self.channels = a.shape, a.shape[1]
         if a.ndim > 2 and xp.moveaxis(a, 1, 0).flags.c_contiguous:
-            self.layout, width = "planes", a.size // self.channels
+            self.layout, rows = "planes", self.channels
+            width = a.size // rows
         elif xp.moveaxis(a, 1, -1).flags.c_contiguous:
             self.layout, width = "channels_last", (a.shape[-1] if a.ndim > 2 else 1) * self.channels
+            rows = a.size // width
         else:
             a = xp.ascontiguousarray(a)
-            self.layout, width = "channels_first", a.size // (a.shape[0] * self.channels)
-        arranged = self._arranged(a)
-        self.arranged_shape, self.rows = arranged.shape, arranged.reshape(-1, width)
+            self.layout, rows = "channels_first", a.shape[0] * self.channels
+            width = math.prod(a.shape[2:])
+        arranged = self._arranged(a)  # both sizes given: an empty batch has rows of known width
+        self.arranged_shape, self.rows = arranged.shape, arranged.reshape(rows, width)
 
     def rows_of(self, b: xp.ndarray) -> xp.ndarray:
         """``b`` (shaped like the array) as rows of the same layout (copied if stored otherwise)."""

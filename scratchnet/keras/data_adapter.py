@@ -17,7 +17,10 @@ from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.data import validation
+from scratchnet.data.dataloader import DataLoader, collate
+from scratchnet.data.dataset import Subset, TensorDataset
 from scratchnet.data.pipeline import INFINITE
+from scratchnet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from scratchnet.training import batch_indices
 
 
@@ -151,11 +154,13 @@ def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], 
     data is finite and in memory: arrays (already numeric, finite, of equal lengths) get their
     targets checked (``check_targets(x, y)``: labels in range, shapes that fit the loss); a pipeline
     whose batches are exactly slices of in-memory arrays (``from_tensor_slices`` followed by
-    ``shuffle``, ``batch``, ``repeat``, ``cache``, ``prefetch``) has those arrays checked whole. Any
-    other source is checked batch by batch as it is read; with ``read_through`` (validation data) a
-    finite one is also read through once now, the global generator's state kept, so that it fails
-    before the first epoch. An endless source is refused (``role`` names it in the message) unless
-    the epoch is bounded by ``steps_per_epoch``."""
+    ``shuffle``, ``batch``, ``repeat``, ``cache``, ``prefetch``), or a ``DataLoader`` over a
+    ``TensorDataset`` or a ``Subset`` of one (see ``source_arrays``), has those arrays checked whole.
+    Any other source (a per-sample transform, a custom ``collate_fn`` or sampler, a generator) is
+    checked batch by batch as it is read, so its bad batch k fails after k-1 steps; with
+    ``read_through`` (validation data) a finite one is also read through once now, the global
+    generator's state kept, so that it fails before the first epoch. An endless source is refused
+    (``role`` names it in the message) unless the epoch is bounded by ``steps_per_epoch``."""
     bounded = isinstance(data, StepsPerEpoch)
     data = data.data if bounded else data
     if isinstance(data, ArrayBatches):
@@ -164,7 +169,7 @@ def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], 
         return
     if not bounded:
         refuse_infinite(data, role)
-    arrays = getattr(data.source, "source_arrays", lambda: None)()
+    arrays = source_arrays(data.source)
     if arrays is not None and len(arrays) >= 2:
         x, y = checked_arrays(arrays[0], arrays[1])
         check_targets(x, y)
@@ -176,6 +181,26 @@ def check_before_training(data: Any, check_targets: Callable[[Any, Any], None], 
             for _ in data:
                 pass
             backend.set_rng_state(state)
+
+
+def source_arrays(source: Any) -> tuple[Any, ...] | None:
+    """The in-memory arrays whose rows are exactly the samples ``source`` yields, or None: a
+    pipeline's (its ``source_arrays()``), or a ``DataLoader``'s whose data set is a ``TensorDataset``
+    (its arrays) or a ``Subset`` of one (the chosen rows), batched by the default ``collate`` and
+    sampled by the default sequential or random sampler (which draw from every row)."""
+    if not isinstance(source, DataLoader):
+        return getattr(source, "source_arrays", lambda: None)()
+    batch_sampler = source.batch_sampler
+    if (source.collate_fn is not collate or not isinstance(batch_sampler, BatchSampler)
+            or batch_sampler.sampler is not source.sampler
+            or type(source.sampler) not in (SequentialSampler, RandomSampler)):
+        return None
+    dataset, rows = source.dataset, None
+    if type(dataset) is Subset:
+        dataset, rows = dataset.dataset, dataset.indices
+    if type(dataset) is not TensorDataset:
+        return None
+    return dataset.arrays if rows is None else tuple(array[rows] for array in dataset.arrays)
 
 
 _END = object()

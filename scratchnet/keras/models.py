@@ -34,7 +34,6 @@ from scratchnet.keras.layers.base import KerasTensor, Layer
 from scratchnet.keras.layers.core import InputLayer
 from scratchnet.keras.progbar import Progbar
 from scratchnet.keras.summary import format_shape, print_summary
-from scratchnet.nn.allocation import claim
 from scratchnet.ops.convert import as_tensor
 from scratchnet.training import train_step
 
@@ -100,12 +99,13 @@ class Model(Layer):
 
     def build(self, input_shape: Any) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis included, may be None) by
-        running the model once on zeros in inference mode."""
+        running the model once, in inference mode, on an empty batch of that shape: the layers
+        create their weights and every intermediate array holds no elements, so a model naming huge
+        outputs (a loaded file's 1x1 convolution to thousands of channels) costs only its weights."""
         shape = tuple(input_shape)
         mode = self.training
-        claim((1, *shape[1:]), f"the sample input that builds {self.name}")
         with no_grad():
-            self(Tensor.wrap(xp.zeros((1, *shape[1:]), dtype=xp.float32)), training=False)
+            self(Tensor.wrap(xp.zeros((0, *shape[1:]), dtype=xp.float32)), training=False)
         self.train(mode)
 
     def _built_shape(self, what: str) -> tuple[int | None, ...]:

@@ -5,8 +5,9 @@ arguments, and a constructor allocates its weights before the saved ones replace
 or corrupted file could name ``Linear(16384, 16384)`` in a few bytes and make the loader allocate
 a gigabyte first. ``sn.load`` therefore rebuilds under ``allocation_budget(n)``, ``n`` being the
 number of elements the file's tensors hold plus a small allowance: every Parameter or buffer a
-module registers (and every sample a Keras model runs to build itself) claims its elements, and
-the claim that would exceed the budget raises ``AllocationBudgetError``. Layers allocate weights
+module registers claims its elements (a Keras model builds itself on an empty batch, so its
+layers' outputs hold none), and the claim that would exceed the budget raises
+``AllocationBudgetError``. Layers allocate weights
 with ``xp.empty`` (which reserves address space, not memory) and fill them only after
 registering them, so the refusal comes before any memory is touched.
 """

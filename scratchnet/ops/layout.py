@@ -23,7 +23,7 @@ def on_memory_rows(function: Callable[[xp.ndarray], xp.ndarray], a: xp.ndarray) 
     """``function(a)`` for an elementwise ``function``, run on ``a``'s memory seen as rows (its
     outermost stored axis by all the others) and returned in ``a``'s shape and memory order. An
     ``a`` not stored contiguously goes to ``function`` as it is."""
-    if a.ndim < 2 or (a.ndim == 2 and a.flags.c_contiguous):
+    if a.ndim < 2 or a.size == 0 or (a.ndim == 2 and a.flags.c_contiguous):
         return function(a)
     if a.flags.c_contiguous:
         return function(a.reshape(a.shape[0], -1)).reshape(a.shape)

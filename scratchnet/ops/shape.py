@@ -268,7 +268,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, 1)
     start, end = normalize_axes((start_dim, end_dim), x.ndim)
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+    return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
 def squeeze(x: Any, axis: Any = None, dim: Any = None) -> Tensor:

@@ -204,10 +204,10 @@ class Layer(Module):
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """The output shape for ``input_shape`` (batch axis ``None``), found by running the layer on
-        zeros in inference mode (this builds the layer)."""
+        an empty batch in inference mode (this builds the layer; no output elements are made)."""
         mode = self.training
         with no_grad():
-            sample = Tensor.wrap(xp.zeros((1, *input_shape[1:]), dtype=xp.float32))
+            sample = Tensor.wrap(xp.zeros((0, *input_shape[1:]), dtype=xp.float32))
             output = self(sample, training=False)
         self.train(mode)
         self.output_shape = shape = (None, *output.shape[1:])

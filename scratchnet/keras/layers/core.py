@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scratchnet import nn
@@ -143,4 +144,12 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0], *self.target_shape)
+        return x.reshape(x.shape[0], *self._target(x.shape[1:]))
+
+    def _target(self, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``target_shape`` with its -1 worked out from one sample's size, so that an empty batch
+        reshapes too (sizes that do not divide are left to ``reshape``'s error)."""
+        known, size = math.prod(n for n in self.target_shape if n != -1), math.prod(sample_shape)
+        if -1 not in self.target_shape or known == 0 or size % known:
+            return self.target_shape
+        return tuple(size // known if n == -1 else n for n in self.target_shape)
