@@ -149,10 +149,13 @@ LAYERS = {
     "conv_transpose_grouped_dilated": (
         lambda: nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(2, 1), output_padding=(1, 2),
                                    groups=2, dilation=2, bias=False), (2, 4, 5, 4), ["ConvTranspose"]),
-    "upsample_nearest": (lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 5), ["MatMul"]),
-    "upsample_bilinear": (lambda: nn.Upsample(size=(7, 9), mode="bilinear"), (2, 3, 4, 5), ["MatMul"]),
+    "upsample_nearest": (lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 5), ["Resize"]),
+    "upsample_nearest_size": (lambda: nn.Upsample(size=(7, 13)), (2, 3, 4, 5), ["Resize"]),
+    "upsample_bilinear_fraction": (lambda: nn.Upsample(scale_factor=(1.5, 2.3), mode="bilinear"),
+                                   (2, 3, 5, 4), ["Resize"]),
+    "upsample_bilinear": (lambda: nn.Upsample(size=(7, 9), mode="bilinear"), (2, 3, 4, 5), ["Resize"]),
     "upsample_bilinear_align_corners": (
-        lambda: nn.Upsample(scale_factor=3, mode="bilinear", align_corners=True), (2, 3, 4, 3), ["MatMul"]),
+        lambda: nn.Upsample(scale_factor=3, mode="bilinear", align_corners=True), (2, 3, 4, 3), ["Resize"]),
     "unflatten": (lambda: nn.Unflatten(1, (3, 4)), (2, 12), ["Reshape"]),
     "max_pool_ceil_mode": (lambda: nn.MaxPool2d(3, stride=2, ceil_mode=True), (2, 3, 8, 7), ["MaxPool"]),
     "adaptive_avg_pool": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 7, 5), ["MatMul"]),

@@ -22,7 +22,7 @@ from scratchnet.autograd.tensor import Tensor
 from scratchnet.autograd.trace import Call, record_calls
 from scratchnet.backend import xp
 from scratchnet.nn.module import Module
-from scratchnet.onnx import cells, local_response_norm, recurrent  # noqa: F401 - whole-layer converters
+from scratchnet.onnx import cells, local_response_norm, recurrent, resize  # noqa: F401 - whole-layer converters
 from scratchnet.onnx.converters import CONVERTERS, converter_for
 from scratchnet.onnx.graph import GraphBuilder, UnsupportedOperatorError
 from scratchnet.serialization.atomic import atomic_write
