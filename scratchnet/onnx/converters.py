@@ -17,6 +17,7 @@ from scratchnet.autograd.trace import Call
 from scratchnet.backend import xp
 from scratchnet.functional import activation, pooling
 from scratchnet.functional.conv import Conv2d
+from scratchnet.functional.conv_transpose import ConvTranspose2d
 from scratchnet.functional.dropout import Dropout
 from scratchnet.functional.embedding import Embedding
 from scratchnet.functional.linear import Linear
@@ -93,6 +94,18 @@ def _conv2d(g: GraphBuilder, call: Call, inputs: list[str], outputs: list[str]) 
     g.node("Conv", inputs, outputs, kernel_shape=list(call.inputs[1].shape[2:]),
            strides=list(function.stride), pads=_pads(function.padding),
            dilations=list(function.dilation), group=function.groups)
+
+
+@converts(ConvTranspose2d)
+def _conv_transpose2d(g: GraphBuilder, call: Call, inputs: list[str], outputs: list[str]) -> None:
+    """ConvTranspose: torch's symmetric padding p as pads [p_h, p_w, p_h, p_w]; both give
+    (size − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    function = call.op
+    (ph, pw) = function.padding
+    g.node("ConvTranspose", inputs, outputs, kernel_shape=list(call.inputs[1].shape[2:]),
+           strides=list(function.stride), pads=[ph, pw, ph, pw],
+           output_padding=list(function.output_padding), dilations=list(function.dilation),
+           group=function.groups)
 
 
 @converts(BatchNorm)

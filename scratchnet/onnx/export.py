@@ -22,7 +22,7 @@ from scratchnet.autograd.tensor import Tensor
 from scratchnet.autograd.trace import Call, record_calls
 from scratchnet.backend import xp
 from scratchnet.nn.module import Module
-from scratchnet.onnx import recurrent  # noqa: F401 - registers the recurrent layers' converters
+from scratchnet.onnx import cells, local_response_norm, recurrent, resize  # noqa: F401 - whole-layer converters
 from scratchnet.onnx.converters import CONVERTERS, converter_for
 from scratchnet.onnx.graph import GraphBuilder, UnsupportedOperatorError
 from scratchnet.serialization.atomic import atomic_write
@@ -63,23 +63,25 @@ def export(model: Module, args: Any, f: Any, input_names: list[str] | None = Non
     arguments = _input_tensors(args)
     settings = (input_names, output_names, dynamic_axes)
     proto = _recorded_model(onnx, opset, model, arguments, *settings)
-    probe = _recorded_model(onnx, opset, model, _other_values(arguments), *settings)
-    _check_values_do_not_matter(onnx, proto, probe)
-    onnx.checker.check_model(proto, full_check=True)
-    _write(proto, f)
+    probe = _recorded_model(onnx, opset, model, _other_values(arguments), *settings, probe=True)
+    _check_values_do_not_matter(onnx, proto, probe, set(_parameter_names(model).values()))
+    data = proto.SerializeToString()  # once, for the checker and the file
+    onnx.checker.check_model(data, full_check=True)
+    _write(data, f)
     return proto
 
 
 def _recorded_model(onnx: Any, opset: int, model: Module, arguments: tuple[Any, ...],
                     input_names: list[str] | None, output_names: list[str] | None,
-                    dynamic_axes: DynamicAxes | None) -> Any:
-    """The ONNX model of one recorded pass of ``model`` on ``arguments``."""
+                    dynamic_axes: DynamicAxes | None, probe: bool = False) -> Any:
+    """The ONNX model of one recorded pass of ``model`` on ``arguments``; a ``probe`` (a graph only
+    compared, never run or written) holds its parameters as empty placeholders."""
     calls, outputs = _trace(model, arguments)
     inputs = _tensors(arguments)
     input_names, output_names = _io_names(input_names, output_names, len(inputs), len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names + output_names)
     return _model_proto(onnx, opset, _parameter_names(model), calls, (inputs, input_names),
-                        (outputs, output_names), axes)
+                        (outputs, output_names), axes, probe)
 
 
 def _other_values(arguments: Any) -> Any:
@@ -95,16 +97,18 @@ def _other_values(arguments: Any) -> Any:
     return Tensor.wrap(other)
 
 
-def _check_values_do_not_matter(onnx: Any, proto: Any, probe: Any) -> None:
+def _check_values_do_not_matter(onnx: Any, proto: Any, probe: Any, parameters: set[str]) -> None:
     """Raise unless the graph recorded on other input values (``probe``) is the same: same nodes,
-    same constants. A constant that changed was computed from the input outside the recorded ops
-    and would be frozen in the file."""
+    same constants other than the model's ``parameters`` (which no input changes). A constant that
+    changed was computed from the input outside the recorded ops and would be frozen in the file."""
     same_nodes = [n.op_type for n in proto.graph.node] == [n.op_type for n in probe.graph.node]
     if not same_nodes or len(proto.graph.initializer) != len(probe.graph.initializer):
         raise UnsupportedOperatorError(
             "ONNX export: the model runs other ops for other input values (Python control flow on "
             "the values), which one recorded pass cannot export")
     for recorded, other in zip(proto.graph.initializer, probe.graph.initializer):
+        if recorded.name in parameters and other.name == recorded.name:
+            continue
         a, b = onnx.numpy_helper.to_array(recorded), onnx.numpy_helper.to_array(other)
         if not xp.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
             raise UnsupportedOperatorError(
@@ -255,9 +259,10 @@ def _value_info(onnx: Any, name: str, tensor: Tensor, axes: dict[str, dict[int, 
 
 def _model_proto(onnx: Any, opset: int, parameter_names: dict[int, str], calls: list[Call],
                  inputs: tuple[tuple[Tensor, ...], list[str]], outputs: tuple[tuple[Tensor, ...], list[str]],
-                 axes: dict[str, dict[int, str]]) -> Any:
-    """The ONNX model of the recorded calls, from the named inputs to the named outputs."""
-    g = GraphBuilder(onnx, opset, parameter_names)
+                 axes: dict[str, dict[int, str]], probe: bool = False) -> Any:
+    """The ONNX model of the recorded calls, from the named inputs to the named outputs (a
+    ``probe``'s parameters are empty placeholders)."""
+    g = GraphBuilder(onnx, opset, parameter_names, parameter_placeholders=probe)
     for tensor, name in zip(*inputs):
         g.bind(tensor, name)
     output_of = {}  # id(output Tensor) -> graph output name, for the first call making it
@@ -282,9 +287,9 @@ def _model_proto(onnx: Any, opset: int, parameter_names: dict[int, str], calls: 
                                   ir_version=onnx.helper.find_min_ir_version_for(opsets, True))
 
 
-def _write(proto: Any, f: Any) -> None:
-    """Serialise to a path (atomically: the old file stays whole if anything fails) or a binary file."""
-    data = proto.SerializeToString()
+def _write(data: bytes, f: Any) -> None:
+    """Write the serialised model to a path (atomically: the old file stays whole if anything fails)
+    or a binary file."""
     if isinstance(f, (str, os.PathLike)):
         atomic_write(f, lambda file: file.write(data))
     elif isinstance(f, io.IOBase) or hasattr(f, "write"):

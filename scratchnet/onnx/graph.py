@@ -19,14 +19,17 @@ class UnsupportedOperatorError(RuntimeError):
 
 
 class GraphBuilder:
-    """Nodes and initializers of one graph for ``opset`` (``onnx`` is the imported package)."""
+    """Nodes and initializers of one graph for ``opset`` (``onnx`` is the imported package); with
+    ``parameter_placeholders`` each parameter's initializer is empty (a graph to compare, not to run)."""
 
-    def __init__(self, onnx: Any, opset: int, parameter_names: dict[int, str]) -> None:
+    def __init__(self, onnx: Any, opset: int, parameter_names: dict[int, str],
+                 parameter_placeholders: bool = False) -> None:
         self.onnx = onnx
         self.opset = opset
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._parameter_names = parameter_names  # id(parameter) and id(its array) -> state-dict name
+        self._placeholders = parameter_placeholders
         self._values: dict[int, str] = {}  # id(Tensor) -> value name
         self._arrays: dict[int, str] = {}  # id(array) -> value name (arrays an op holds, not as input)
         self._taken: set[str] = set()
@@ -60,8 +63,9 @@ class GraphBuilder:
         op that keeps its input as an array, e.g. embedding indices), else an initializer."""
         name = self._arrays.get(id(array))
         if name is None:
-            hint = self._parameter_names.get(id(array), "const")
-            name = self._arrays[id(array)] = self.initializer(array, hint)
+            hint = self._parameter_names.get(id(array))
+            data = xp.empty(0, array.dtype) if hint is not None and self._placeholders else array
+            name = self._arrays[id(array)] = self.initializer(data, hint or "const")
         return name
 
     # ---- building ---------------------------------------------------------------------------
