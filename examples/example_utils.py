@@ -8,6 +8,7 @@ samples. Figures are written as PNG files into ``--out`` (``examples/output/`` b
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,31 @@ def make_parser(doc: str, epochs: int, images: bool = True,
     return parser
 
 
-def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse ``argv``, seed scratchnet's generator and create the output folder."""
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None,
+          quick: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv`` (the command line when None), seed scratchnet's generator and create the
+    output folder. With ``quick``, the option ``--quick`` stands for those arguments (a short run,
+    the one the tests make); options given after it still apply."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if quick is not None:
+        parser.add_argument("--quick", action="store_true", help="a short run: " + " ".join(quick))
+        if "--quick" in argv:
+            argv = [*quick, *argv]
     args = parser.parse_args(argv)
     sn.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def load_image_planes(args: argparse.Namespace) -> tuple[tuple[Any, Any], tuple[Any, Any], Any]:
+    """``load_images`` as NCHW planes ``(N, 1, 28, 28)`` for ``nn`` models, with the ``Normalize``
+    transform of the training images' mean and standard deviation."""
+    from scratchnet.data import transforms
+
+    (x_train, y_train), (x_test, y_test) = load_images(args)
+    x_train, x_test = x_train[:, None], x_test[:, None]
+    normalize = transforms.Normalize(float(x_train.mean()), float(x_train.std()))
+    return (x_train, y_train), (x_test, y_test), normalize
 
 
 def load_images(args: argparse.Namespace, channels: bool = False) -> tuple[tuple[Any, Any], tuple[Any, Any]]:

@@ -14,11 +14,10 @@ shared 2-core machine. Figures: ``resnet_history.png``; weights: ``resnet20.safe
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from bn_cnn import run_epoch
-from example_utils import load_images, make_parser, parse, save_figure
+from example_utils import load_image_planes, make_parser, parse, save_figure
 
 import scratchnet as sn
 from scratchnet import data, nn, optim, viz
@@ -32,12 +31,8 @@ QUICK = ["--epochs", "1", "--limit", "128", "--test-limit", "100", "--batch-size
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train ResNet-20 with augmentation, print each epoch, save the curves and the weights."""
     parser = make_parser(__doc__, epochs=30, batch_size=128)
-    parser.add_argument("--quick", action="store_true", help="a short run: " + " ".join(QUICK))
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse(parser, [*QUICK, *argv] if "--quick" in argv else argv)
-    (x_train, y_train), (x_test, y_test) = load_images(args)
-    x_train, x_test = x_train[:, None], x_test[:, None]
-    normalize = transforms.Normalize(float(x_train.mean()), float(x_train.std()))
+    args = parse(parser, argv, quick=QUICK)
+    (x_train, y_train), (x_test, y_test), normalize = load_image_planes(args)
     augment = transforms.Compose([transforms.RandomCrop(28, padding=2), transforms.RandomHorizontalFlip(),
                                   normalize])
     train_loader = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=args.batch_size,

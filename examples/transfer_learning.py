@@ -15,15 +15,13 @@ comparison is not measured on the shared 2-core machine. Figure: ``transfer_lear
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 from bn_cnn import run_epoch
-from example_utils import load_images, make_parser, parse, pyplot, save_figure
+from example_utils import load_image_planes, make_parser, parse, pyplot, save_figure
 
 from scratchnet import data, nn, optim
-from scratchnet.data import transforms
 from scratchnet.models import resnet20
 
 QUICK = ["--epochs", "1", "--head-epochs", "2", "--limit", "160", "--per-class", "8",
@@ -56,12 +54,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = make_parser(__doc__, epochs=3, batch_size=128)
     parser.add_argument("--head-epochs", type=int, default=20, help="epochs on the 500 images")
     parser.add_argument("--per-class", type=int, default=100, help="labelled images per new class")
-    parser.add_argument("--quick", action="store_true", help="a short run: " + " ".join(QUICK))
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse(parser, [*QUICK, *argv] if "--quick" in argv else argv)
-    (x_train, y_train), (x_test, y_test) = load_images(args)
-    x_train, x_test = x_train[:, None], x_test[:, None]
-    normalize = transforms.Normalize(float(x_train.mean()), float(x_train.std()))
+    args = parse(parser, argv, quick=QUICK)
+    (x_train, y_train), (x_test, y_test), normalize = load_image_planes(args)
     old, new = range(0, 5), range(5, 10)
     pretrained = resnet20(num_classes=5)
     old_train, old_test = subset(x_train, y_train, old), subset(x_test, y_test, old)

@@ -12,14 +12,12 @@ first block's second convolution, 32 channels, after its ReLU, for one test imag
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from bn_cnn import run_epoch
-from example_utils import load_images, make_parser, parse, save_figure
+from example_utils import load_image_planes, make_parser, parse, save_figure
 
 from scratchnet import data, nn, optim, viz
-from scratchnet.data import transforms
 from scratchnet.models import vgg_small
 
 QUICK = ["--epochs", "1", "--limit", "128", "--test-limit", "100", "--batch-size", "32"]
@@ -28,12 +26,8 @@ QUICK = ["--epochs", "1", "--limit", "128", "--test-limit", "100", "--batch-size
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train the small VGG, then plot its first layer's filters and its first block's feature maps."""
     parser = make_parser(__doc__, epochs=2, batch_size=128)
-    parser.add_argument("--quick", action="store_true", help="a short run: " + " ".join(QUICK))
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse(parser, [*QUICK, *argv] if "--quick" in argv else argv)
-    (x_train, y_train), (x_test, y_test) = load_images(args)
-    x_train, x_test = x_train[:, None], x_test[:, None]
-    normalize = transforms.Normalize(float(x_train.mean()), float(x_train.std()))
+    args = parse(parser, argv, quick=QUICK)
+    (x_train, y_train), (x_test, y_test), normalize = load_image_planes(args)
     train_loader = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=args.batch_size,
                                    shuffle=True)
     test_loader = data.DataLoader(data.TensorDataset(x_test, y_test), batch_size=500)
