@@ -148,3 +148,16 @@ def report_classifier(model: Any, history: Any, x_test: Any, y_test: Any, args: 
                save_figure(images, args.out, f"{name}_predictions.png")]
     return {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
             "history": history.history, "figures": figures}
+
+
+def package_data(package: str, relative: str, install: str) -> Path:
+    """The data file ``relative`` inside the installed Python package ``package`` (found without
+    importing it); exits with the command ``install`` that provides it when the package is missing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    folders = (spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0]) / relative if folders else None
+    if path is None or not path.is_file():
+        raise SystemExit(f"{relative} of the Python package {package!r} is not installed: {install}")
+    return path
