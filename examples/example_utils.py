@@ -161,3 +161,11 @@ def package_data(package: str, relative: str, install: str) -> Path:
     if path is None or not path.is_file():
         raise SystemExit(f"{relative} of the Python package {package!r} is not installed: {install}")
     return path
+
+
+def categorical(probabilities: Any) -> Any:
+    """One index per row of ``probabilities`` ``(N, K)`` (rows summing to 1), drawn from scratchnet's
+    seeded generator: the first k with u < Σ_{j≤k} p_j for u ~ U(0, 1)."""
+    cumulative = np.cumsum(np.asarray(probabilities, dtype=np.float64), axis=1)
+    uniform = sn.rand(len(cumulative), 1).numpy()
+    return np.minimum((uniform >= cumulative).sum(axis=1), cumulative.shape[1] - 1)

@@ -25,7 +25,7 @@ import math
 from typing import Any
 
 import numpy as np
-from example_utils import make_parser, parse, pyplot, save_figure
+from example_utils import categorical, make_parser, parse, pyplot, save_figure
 
 import scratchnet as sn
 from scratchnet import nn, optim
@@ -90,9 +90,7 @@ def train(model: nn.Module, loss: Any, x: sn.Tensor, y: sn.Tensor, steps: int) -
 def sample(output: sn.Tensor, components: int) -> np.ndarray:
     """One y per row drawn from the predicted mixture (a component by its weight, then its Gaussian)."""
     log_pi, mu, log_sigma = (part.numpy() for part in mixture(output, components))
-    cumulative = np.cumsum(np.exp(log_pi), axis=1)
-    uniform = sn.rand(len(cumulative), 1).numpy()
-    chosen = np.minimum((uniform > cumulative).sum(axis=1), components - 1)[:, None]
+    chosen = categorical(np.exp(log_pi))[:, None]
     pick = lambda table: np.take_along_axis(table, chosen, axis=1)[:, 0]  # noqa: E731
     return pick(mu) + np.exp(pick(log_sigma)) * sn.randn(len(chosen)).numpy()
 
