@@ -115,8 +115,7 @@ def generate(model: CharLSTM, alphabet: list[str], prime: str, length: int, temp
     codes = [index[char] for char in prime]
     with sn.no_grad():
         model.eval()
-        logits, state = model(sn.tensor(np.array([codes[:-1] or codes[:1]])))
-        state = state if len(codes) > 1 else None
+        state = model(sn.tensor(np.array([codes[:-1]])))[1] if len(codes) > 1 else None  # read the prime
         for _ in range(length):
             logits, state = model(sn.tensor(np.array([[codes[-1]]])), state)
             scaled = logits.numpy()[0, -1].astype(np.float64) / temperature
