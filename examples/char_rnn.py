@@ -14,7 +14,8 @@ character of random windows of ``--seq-len`` characters (an epoch: as many windo
 training text has characters), gradients clipped to norm 5. After training it writes
 ``--sample-length`` characters at temperatures 0.5, 1.0 and 1.5 (probabilities ∝ p^(1/T)),
 starting from a speaker's name. Printed: the loss per epoch (nats per character; the uniform
-guess is ln V), validation loss and the samples. Measured results are in examples/README.md.
+guess is ln V), validation loss and the samples. Measured (seed 0, 10 epochs): validation loss
+1.63 nats per character (ln V = 4.19); details and samples in examples/README.md.
 Figure ``char_rnn_loss.png``: training loss per step (moving mean) and validation loss per epoch.
 """
 
