@@ -58,7 +58,7 @@ def make_figures(app) -> None:
     out.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    runs = [(script, subprocess.Popen([sys.executable, str(ROOT / "examples" / script), *args, "--out", str(out)],
+    runs = [(script, subprocess.Popen([sys.executable, str(ROOT / "examples" / script), *args, "--out", out],
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
             for script, args in FIGURES]
     for script, process in runs:
