@@ -40,7 +40,8 @@ napoleon_numpy_docstring = False
 html_theme = "alabaster"
 html_title = "scratchnet"
 html_static_path: list[str] = []
-html_theme_options = {"description": "deep learning from scratch on NumPy", "fixed_sidebar": True}
+html_theme_options = {"description": "deep learning from scratch on NumPy", "fixed_sidebar": True,
+                      "page_width": "1180px", "sidebar_width": "240px"}
 
 # (script, arguments): the examples' short runs whose PNGs the tutorial shows
 FIGURES = [
