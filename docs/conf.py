@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
+EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(ROOT))  # document this checkout, not another installed copy
 
 project = "scratchnet"
@@ -53,19 +55,23 @@ FIGURES = [
 
 
 def make_figures(app) -> None:
-    """Run the examples of ``FIGURES`` side by side (each writes its PNGs into ``_figures/``);
+    """Run the examples of ``FIGURES`` side by side into a fresh folder, then move their PNGs into
+    ``_figures/`` one atomic rename each (two builds at once never read a half-written figure);
     any failure stops the build with the example's own error output."""
-    out = Path(app.srcdir) / "_figures"
-    out.mkdir(exist_ok=True)
+    figures = Path(app.srcdir) / "_figures"
+    figures.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    runs = [(script, subprocess.Popen([sys.executable, str(ROOT / "examples" / script), *args, "--out", out],
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-            for script, args in FIGURES]
-    for script, process in runs:
-        output = process.communicate()[0]
-        if process.returncode != 0:
-            raise RuntimeError(f"docs figures: examples/{script} failed:\n{output}")
+    pipes = {"env": env, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+    with tempfile.TemporaryDirectory(dir=figures) as out:
+        runs = [(script, subprocess.Popen([sys.executable, EXAMPLES / script, *args, "--out", out], **pipes))
+                for script, args in FIGURES]
+        for script, process in runs:
+            output = process.communicate()[0]
+            if process.returncode != 0:
+                raise RuntimeError(f"docs figures: examples/{script} failed:\n{output}")
+        for png in Path(out).glob("*.png"):
+            os.replace(png, figures / png.name)
 
 
 def setup(app) -> None:
