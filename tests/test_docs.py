@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_api_contract import CLASSIC, CONTRACT, TENSOR_MEMBERS
+from tests.test_examples import HAVE_FASHION_MNIST
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -28,6 +29,8 @@ def site(tmp_path_factory):
     """``(html folder, build output)`` of ``python -m sphinx -W -E -b html docs ...``."""
     pytest.importorskip("sphinx", reason="the docs extra is not installed (pip install -e '.[docs]')")
     pytest.importorskip("myst_parser", reason="the docs extra is not installed (pip install -e '.[docs]')")
+    if not HAVE_FASHION_MNIST:  # the build runs examples on it for the figures
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html", str(DOCS),

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import scratchnet as sn
+from tests.test_examples import HAVE_FASHION_MNIST
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -93,6 +94,8 @@ def test_every_page_is_collected():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_code_runs(page, tmp_path, monkeypatch):
+    if "load_fashion_mnist" in (DOCS / page).read_text(encoding="utf-8") and not HAVE_FASHION_MNIST:
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("MPLBACKEND", "Agg")
