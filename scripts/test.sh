@@ -11,5 +11,9 @@ fi
 if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev
 fi
+# Chromium renders the built documentation site to PNG in tests/test_docs.py (headless; Nanum for the Korean pages)
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq chromium fonts-nanum
+fi
 python3 -m pip install -q -e '.[dev]'
 python3 -m pytest "$@"

@@ -193,7 +193,7 @@ def _take(batch: Any, positions: xp.ndarray) -> Any:
 
 def random_split(dataset: Any, lengths: Sequence[int | float], generator: xp.random.Generator | None = None,
                  seed: int | None = None) -> list[Subset]:
-    """Split ``dataset`` into disjoint random ``Subset``s of the given lengths (PyTorch).
+    """Split ``dataset`` into disjoint random subsets (``Subset``) of the given lengths (PyTorch).
 
     ``lengths`` are counts summing to ``len(dataset)``, or fractions in [0, 1] summing to 1 (the
     remainder of the floors ``floor(n * fraction)`` is dealt round-robin from the first subset, as

@@ -16,7 +16,7 @@ from scratchnet.backend import xp
 class NonNumericDataError(TypeError, ValueError):
     """Data of a dtype that cannot be computed with (object, str, bytes, complex, datetime ...).
 
-    It is both a ``TypeError`` (PyTorch's "can't convert np.ndarray of type numpy.object_") and a
+    It is both a ``TypeError`` (PyTorch's "can't convert np.ndarray of type ``numpy.object_``") and a
     ``ValueError`` (Keras's "Failed to convert a NumPy array to a Tensor"), so either ``except``
     clause catches it.
     """

@@ -244,7 +244,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """|x − y|, reduced, as ``torch.nn.functional.l1_loss`` (shapes must match)."""
+    """``|x − y|``, reduced, as ``torch.nn.functional.l1_loss`` (shapes must match)."""
     _check_reduction(reduction)
     x, y = as_tensor(input), as_tensor(target)
     _check_same_shape("l1_loss", x, y)
@@ -252,7 +252,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """½(x − y)² where |x − y| < δ, else δ·(|x − y| − ½δ), reduced, as
+    """``½(x − y)²`` where ``|x − y| < δ``, else ``δ·(|x − y| − ½δ)``, reduced, as
     ``torch.nn.functional.huber_loss``."""
     _check_reduction(reduction)
     x, y = as_tensor(input), as_tensor(target)

@@ -208,7 +208,7 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    """mean(|y − ŷ|)."""
+    """``mean(|y − ŷ|)``."""
 
     aligned = True
 

@@ -74,14 +74,14 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """|x − y| per element."""
+    """``|x − y|`` per element."""
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """½(x − y)² where |x − y| < δ, δ·(|x − y| − ½δ) elsewhere."""
+    """``½(x − y)²`` where ``|x − y| < δ``, ``δ·(|x − y| − ½δ)`` elsewhere."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)

@@ -206,7 +206,7 @@ def tanh(x: Any) -> Tensor:
 
 
 def sigmoid(x: Any) -> Tensor:
-    """Elementwise logistic function 1 / (1 + e⁻ˣ), stable for large |x|."""
+    """Elementwise logistic function 1 / (1 + e⁻ˣ), stable for large ``|x|``."""
     return Sigmoid()(as_float_tensor(x))
 
 
