@@ -9,12 +9,10 @@ training mode), ``loss_fn(outputs, targets)`` returns a scalar Tensor, ``optimiz
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.backend import xp
 
 
 def train_step(model: Callable[[Any], Tensor], loss_fn: Callable[[Tensor, Any], Tensor], optimizer: Any,
@@ -29,16 +27,3 @@ def train_step(model: Callable[[Any], Tensor], loss_fn: Callable[[Tensor, Any], 
     optimizer.step()
     return float(loss.item()), outputs
 
-
-def batch_indices(num_samples: int, batch_size: int, shuffle: bool = False,
-                  drop_last: bool = False) -> Iterator[slice | xp.ndarray]:
-    """The index of each mini-batch of an epoch over ``num_samples`` samples: slices in order, or
-    pieces of one permutation drawn from the seeded generator when ``shuffle``. The last batch is
-    smaller unless ``drop_last``."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    order = backend.generator().permutation(num_samples) if shuffle else None
-    stop = num_samples - num_samples % batch_size if drop_last else num_samples
-    for start in range(0, stop, batch_size):
-        end = min(start + batch_size, num_samples)
-        yield slice(start, end) if order is None else order[start:end]
