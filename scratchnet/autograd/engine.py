@@ -18,11 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd import profiler, version
+from scratchnet.autograd.broadcast import SumTo
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.ops.shape import SumTo
 
 # Called at the end of every backward pass that fills ``.grad`` with the ids of the leaves that
 # received a gradient (DistributedDataParallel averages its gradients there); keyed by handle id.

@@ -19,8 +19,8 @@ from typing import Any
 from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.functional.recurrent import State, gru_cell, lstm_cell, rnn_cell
 from scratchnet.keras.layers.base import Layer
-from scratchnet.nn.cells import State, gru_step, lstm_step, rnn_step
 from scratchnet.ops.shape import concat, split, stack
 
 
@@ -122,7 +122,7 @@ class SimpleRNN(_KerasRecurrent):
     activations = ("tanh", "relu")
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return rnn_step(projected, state, weight_hh, bias_hh, self.activation)
+        return rnn_cell(projected, state, weight_hh, bias_hh, self.activation)
 
 
 class LSTM(_KerasRecurrent):
@@ -149,7 +149,7 @@ class LSTM(_KerasRecurrent):
             bias.array[self.units:2 * self.units] = 1.0
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return lstm_step(projected, state, weight_hh, bias_hh)
+        return lstm_cell(projected, state, weight_hh, bias_hh)
 
 
 class GRU(_KerasRecurrent):
@@ -184,7 +184,7 @@ class GRU(_KerasRecurrent):
         return reorder(self.kernel), reorder(self.recurrent_kernel), *biases
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return gru_step(projected, state, weight_hh, bias_hh)
+        return gru_cell(projected, state, weight_hh, bias_hh)
 
 
 class Embedding(Layer):
