@@ -27,7 +27,7 @@ from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.functional.linear import linear
-from scratchnet.ops.elementwise import relu, sigmoid_array, tanh
+from scratchnet.ops.elementwise import Sigmoid, relu, tanh
 
 State = tuple[Tensor, ...]
 """A recurrent state: ``(h,)`` for an RNN or GRU, ``(h, c)`` for an LSTM."""
@@ -71,7 +71,7 @@ class LSTMCell(ArrayFunction):
         if bias_hh:
             gates += bias_hh[0]
         i, f, g, o = xp.split(gates, 4, axis=1)
-        i, f, g, o = sigmoid_array(i), sigmoid_array(f), xp.tanh(g), sigmoid_array(o)
+        i, f, g, o = Sigmoid.forward(i), Sigmoid.forward(f), xp.tanh(g), Sigmoid.forward(o)
         c_next = f * c + i * g
         tanh_c = xp.tanh(c_next)
         self.saved = (i, f, g, o, tanh_c)
@@ -100,7 +100,7 @@ class GRUCell(ArrayFunction):
             hidden += bias_hh[0]
         p_r, p_z, p_n = xp.split(projected, 3, axis=1)
         h_r, h_z, h_n = xp.split(hidden, 3, axis=1)
-        r, z = sigmoid_array(p_r + h_r), sigmoid_array(p_z + h_z)
+        r, z = Sigmoid.forward(p_r + h_r), Sigmoid.forward(p_z + h_z)
         n = xp.tanh(p_n + r * h_n)
         self.saved = (r, z, n, h_n)
         return n + z * (h - n)

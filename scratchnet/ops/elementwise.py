@@ -83,27 +83,23 @@ class Tanh(Function):
         return gy - gy * y * y
 
 
-def sigmoid_array(x: xp.ndarray) -> xp.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ) of an array, computed as (1 + tanh(x/2)) / 2, which never overflows:
-    the one fast sigmoid (``Sigmoid`` and the fused recurrent cells use it; the book's form is
-    ``reference.sigmoid``).
-
-    >>> sigmoid_array(np.array([-1000.0, 0.0, 2.0]))
-    array([0.       , 0.5      , 0.8807971])
-    """
-    half = xp.asarray(0.5, dtype=x.dtype)  # a 0-d array: cheaper in ufuncs than a Python float
-    y = xp.tanh(x * half)
-    y *= half
-    y += half
-    return y
-
-
 class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ), computed as (1 + tanh(x/2)) / 2, which never overflows;
     dy/dx = y(1 - y)."""
 
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
-        return sigmoid_array(x)
+    @staticmethod
+    def forward(x: xp.ndarray) -> xp.ndarray:
+        """σ of an array: the one fast sigmoid (the fused recurrent cells call it too; the book's
+        form is ``reference.sigmoid``).
+
+        >>> Sigmoid.forward(np.array([-1000.0, 0.0, 2.0]))
+        array([0.        , 0.5       , 0.88079708])
+        """
+        half = xp.asarray(0.5, dtype=x.dtype)  # a 0-d array: cheaper in ufuncs than a Python float
+        y = xp.tanh(x * half)
+        y *= half
+        y += half
+        return y
 
     def backward(self, gy: Any) -> Any:
         y = self.output_value()
