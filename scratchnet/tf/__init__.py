@@ -23,7 +23,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
-from scratchnet import __version__, keras
+from scratchnet import keras
 from scratchnet.autograd.tape import GradientTape
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -68,6 +68,7 @@ from scratchnet.tf.math import (
     subtract,
     tanh,
 )
+from scratchnet.version import __version__
 
 _install_keras_alias()
 
