@@ -1,10 +1,22 @@
-"""The one training step shared by ``scratchnet.keras``, the command line and custom loops.
+"""The one training step: Keras ``fit`` (so the command line's ``train``), the tutorial's classic
+``Model.train`` and custom loops all call ``train_step``; their mini-batches come from
+``scratchnet.data.batching``.
 
->>> loss, outputs = train_step(model, loss_fn, optimizer, x_batch, y_batch)
+``model`` is any callable returning the outputs (an ``nn.Module``, a Keras model called in
+training mode, a classic model's forward pass), ``loss_fn(outputs, targets)`` returns the loss:
+anything with ``backward()`` and ``item()`` (a scalar Tensor; a classic model's ``StepLoss``),
+``optimizer`` has ``zero_grad()`` and ``step()`` (``scratchnet.optim`` or ``keras.optimizers``).
 
-``model`` is any callable returning a Tensor (an ``nn.Module``, or a Keras model called in
-training mode), ``loss_fn(outputs, targets)`` returns a scalar Tensor, ``optimizer`` has
-``zero_grad()`` and ``step()`` (``scratchnet.optim`` or ``keras.optimizers``).
+>>> model = sn.nn.Linear(1, 1, bias=False)
+>>> _ = model.weight.data.fill_(2.0)
+>>> optimizer = sn.optim.SGD(model.parameters(), lr=0.1)
+>>> x, y = sn.tensor([[1.0], [2.0]]), sn.tensor([[1.0], [2.0]])
+>>> loss, outputs = train_step(model, sn.nn.functional.mse_loss, optimizer, x, y)
+>>> loss   # mean((2x - y)²) = (1 + 4) / 2, before the step
+2.5
+>>> model.weight   # w - 0.1 · mean(2(w x - y) x) = 2 - 0.1 · 5
+Parameter containing:
+tensor([[1.5000]], requires_grad=True)
 """
 
 from __future__ import annotations

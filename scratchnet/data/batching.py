@@ -14,7 +14,7 @@ and the tutorial's ``Model.train``. Random draws come from the one seeded genera
 - ``"replacement"``: every batch drawn afresh with replacement, the tutorial's
   ``np.random.choice(n, batch_size)`` (a sample may appear twice in one batch).
 
->>> sn.manual_seed(0)
+>>> _ = sn.manual_seed(0)
 >>> [index for index in index_batches(5, 2)]
 [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
 >>> [index.tolist() for index in index_batches(5, 2, "shuffle")]   # one permutation of 0..4
@@ -90,7 +90,7 @@ def index_batches(num_samples: int, batch_size: int, sampling: str = "sequential
     ``drop_last``). With it: that many batches, the ordered and shuffled samplings going on into
     further epochs (a new permutation each). The arguments are checked at the call.
 
-    >>> sn.manual_seed(0)
+    >>> _ = sn.manual_seed(0)
     >>> [index.tolist() for index in index_batches(5, 2, "replacement", num_batches=3)]
     [[4, 3], [2, 1], [1, 0]]
     """
