@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,9 @@ PACKAGE = Path(sn.__file__).resolve().parent
 OPTIONAL = {"onnx", "onnxruntime", "mpi4py", "matplotlib", "h5py", "tensorboard", "safetensors", "tqdm",
             "threadpoolctl", "torch", "PIL"}
 """Third-party modules that only an optional extra installs."""
+
+EXAMPLES_NEED = {"scratchnet.onnx": "onnx", "scratchnet.utils.tensorboard": "tensorboard"}
+"""Modules that import without their optional extra but whose examples run it."""
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
@@ -36,7 +40,10 @@ def modules_with_examples() -> list[str]:
 
 
 def import_or_skip(name: str):
-    """The module, or a skip naming the optional extra it needs."""
+    """The module, or a skip naming the optional extra it (or its examples) needs."""
+    needed = EXAMPLES_NEED.get(name)
+    if needed is not None and importlib.util.find_spec(needed) is None:
+        pytest.skip(f"the examples of {name} need the optional {needed!r} package")
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
