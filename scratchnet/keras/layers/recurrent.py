@@ -7,8 +7,8 @@ and ``Bidirectional``.
 Weights are stored in the core's layout, as Dense's: ``kernel (G·units, features)``,
 ``recurrent_kernel (G·units, units)`` (Keras stores their transposes), gates in Keras's order, and
 ``bias (G·units,)`` (GRU: ``(2, 3·units)``, input and recurrent biases). Each time step is one of
-``nn.cells``' step formulas (the ones ``nn.RNN/LSTM/GRU`` use), with the GRU's gates reordered to
-PyTorch's r, z, n on the way in.
+``functional.recurrent``'s cell formulas (the ones ``nn.RNN/LSTM/GRU`` use), with the GRU's gates
+reordered to PyTorch's r, z, n on the way in.
 """
 
 from __future__ import annotations
@@ -80,11 +80,11 @@ class _KerasRecurrent(Layer):
         return [("cell/vars", entries), ("vars", [])]
 
     def torch_weights(self) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-        """(W_ih, W_hh, b_ih, b_hh) in the gate order of ``nn.cells``' steps."""
+        """(W_ih, W_hh, b_ih, b_hh) in the gate order of ``functional.recurrent``'s cells."""
         return self.kernel, self.recurrent_kernel, self.bias if self.use_bias else None, None
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        """One time step (``nn.cells``)."""
+        """One time step (``functional.recurrent``)."""
         raise NotImplementedError
 
     def forward(self, x: Tensor, initial_state: Any = None) -> Any:
