@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from scratchnet.autograd import profiler, version
 from scratchnet.autograd.accumulate import GradAccumulator
@@ -32,6 +32,16 @@ from scratchnet.backend import xp
 # Called at the end of every backward pass that fills ``.grad`` with the ids of the leaves that
 # received a gradient (DistributedDataParallel averages its gradients there); keyed by handle id.
 backward_end_hooks: dict[int, Callable[[set[int]], None]] = {}
+
+
+class Destination(Protocol):
+    """Where a backward pass hands gradients: ``deliver(x, grad)`` for every leaf, and for every
+    tensor whose id is in ``watched`` (None: leaves only, every Function runs)."""
+
+    watched: set[int] | None
+
+    def deliver(self, x: Tensor, grad: Any) -> None:
+        """Take the gradient ``grad`` of ``x``."""
 
 
 def _topological_order(root: Function) -> list[Function]:
@@ -112,7 +122,7 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
         hook(accumulator.delivered)
 
 
-def walk(root: Tensor, seed_tensor: Tensor, destination: Any, *, retain_graph: bool,
+def walk(root: Tensor, seed_tensor: Tensor, destination: Destination, *, retain_graph: bool,
          create_graph: bool) -> None:
     """Propagate ``seed_tensor`` (the gradient of ``root``) back through the graph, handing each
     leaf's gradient to ``destination.deliver(leaf, grad)``. When ``destination.watched`` is a set
@@ -137,7 +147,7 @@ def walk(root: Tensor, seed_tensor: Tensor, destination: Any, *, retain_graph: b
 
 
 def _propagate(order: list[Function], pending: dict[Function, list[Any]], relevant: set[Function] | None,
-               destination: Any) -> None:
+               destination: Destination) -> None:
     """Run each Function's backward in ``order`` on the gradients of its outputs gathered in
     ``pending``, and pass each input's gradient on: into ``pending`` for its creator, or to the
     destination for a leaf (and for a watched intermediate). Functions outside ``relevant`` (when
