@@ -27,9 +27,10 @@ if __package__ in (None, ""):  # run as a script from a checkout: make the packa
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
 import scratchnet as sn  # noqa: E402
+from scratchnet.data.batching import index_batches  # noqa: E402
 from scratchnet.datasets import load_fashion_mnist  # noqa: E402
 from scratchnet.models import mlp  # noqa: E402
-from scratchnet.training import batch_indices, train_step  # noqa: E402
+from scratchnet.training import train_step  # noqa: E402
 
 BATCH = 32
 
@@ -53,7 +54,7 @@ def bare_epoch(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     """Seconds for one epoch of ``train_step`` calls on shuffled batches, nothing else."""
     loss_of = model._loss_function()
     start = time.perf_counter()
-    for index in batch_indices(len(x), BATCH, shuffle=True):
+    for index in index_batches(len(x), BATCH, "shuffle"):
         train_step(model._training_call, loss_of, model.optimizer, x[index], y[index])
     return time.perf_counter() - start
 

@@ -106,11 +106,11 @@ bool = _np_dtype("bool")  # noqa: A001
 
 eq, ne, lt, le, gt, ge = equal, not_equal, less, less_equal, greater, greater_equal
 
-__version__ = "0.1.0"
 
 # The libraries built on the core (imported after it, since they use it).
 from scratchnet import data, datasets, functional, nn, optim, utils  # noqa: E402
 from scratchnet.serialization import SerializationError, load, register_module, save  # noqa: E402
+from scratchnet.version import __version__  # noqa: E402
 
 _LAZY_SUBMODULES = ("keras", "classic", "viz", "cli", "models", "training", "onnx", "tf")
 

@@ -72,7 +72,10 @@ class Generator(np.random.Generator):
     Pass it as ``generator=`` to ``random_split``, the samplers and ``DataLoader`` to draw from it
     instead of the global generator. Being a ``numpy.random.Generator``, it also has every NumPy draw.
 
-    >>> train, val = random_split(dataset, [0.8, 0.2], generator=sn.Generator().manual_seed(42))
+    >>> dataset = sn.data.TensorDataset(np.arange(10.0))
+    >>> train, val = sn.data.random_split(dataset, [0.8, 0.2], generator=sn.Generator().manual_seed(42))
+    >>> len(train), len(val)
+    (8, 2)
     """
 
     def __init__(self, device: Any = "cpu") -> None:

@@ -1,20 +1,30 @@
-"""The one training step shared by ``scratchnet.keras``, the command line and custom loops.
+"""The one training step: Keras ``fit`` (so the command line's ``train``), the tutorial's classic
+``Model.train`` and custom loops all call ``train_step``; their mini-batches come from
+``scratchnet.data.batching``.
 
->>> loss, outputs = train_step(model, loss_fn, optimizer, x_batch, y_batch)
+``model`` is any callable returning the outputs (an ``nn.Module``, a Keras model called in
+training mode, a classic model's forward pass), ``loss_fn(outputs, targets)`` returns the loss:
+anything with ``backward()`` and ``item()`` (a scalar Tensor; a classic model's ``StepLoss``),
+``optimizer`` has ``zero_grad()`` and ``step()`` (``scratchnet.optim`` or ``keras.optimizers``).
 
-``model`` is any callable returning a Tensor (an ``nn.Module``, or a Keras model called in
-training mode), ``loss_fn(outputs, targets)`` returns a scalar Tensor, ``optimizer`` has
-``zero_grad()`` and ``step()`` (``scratchnet.optim`` or ``keras.optimizers``).
+>>> model = sn.nn.Linear(1, 1, bias=False)
+>>> _ = model.weight.data.fill_(2.0)
+>>> optimizer = sn.optim.SGD(model.parameters(), lr=0.1)
+>>> x, y = sn.tensor([[1.0], [2.0]]), sn.tensor([[1.0], [2.0]])
+>>> loss, outputs = train_step(model, sn.nn.functional.mse_loss, optimizer, x, y)
+>>> loss   # mean((2x - y)²) = (1 + 4) / 2, before the step
+2.5
+>>> model.weight   # w - 0.1 · mean(2(w x - y) x) = 2 - 0.1 · 5
+Parameter containing:
+tensor([[1.5000]], requires_grad=True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.backend import xp
 
 
 def train_step(model: Callable[[Any], Tensor], loss_fn: Callable[[Tensor, Any], Tensor], optimizer: Any,
@@ -29,16 +39,3 @@ def train_step(model: Callable[[Any], Tensor], loss_fn: Callable[[Tensor, Any], 
     optimizer.step()
     return float(loss.item()), outputs
 
-
-def batch_indices(num_samples: int, batch_size: int, shuffle: bool = False,
-                  drop_last: bool = False) -> Iterator[slice | xp.ndarray]:
-    """The index of each mini-batch of an epoch over ``num_samples`` samples: slices in order, or
-    pieces of one permutation drawn from the seeded generator when ``shuffle``. The last batch is
-    smaller unless ``drop_last``."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    order = backend.generator().permutation(num_samples) if shuffle else None
-    stop = num_samples - num_samples % batch_size if drop_last else num_samples
-    for start in range(0, stop, batch_size):
-        end = min(start + batch_size, num_samples)
-        yield slice(start, end) if order is None else order[start:end]

@@ -108,8 +108,9 @@ def plot_feature_maps(model: Any, layer: Any, image: Any, path: str | None = Non
     """The output channels of ``layer`` when ``model`` sees one ``image`` (captured with a forward
     hook). ``image`` is one sample without the batch axis: ``(C, H, W)`` for an ``nn`` model,
     channels-last ``(H, W, C)`` for a Keras model (whose layers output ``(N, H, W, C)``)."""
-    import scratchnet as sn
+    from scratchnet.autograd.config import no_grad
     from scratchnet.keras.layers import Layer as KerasLayer
+    from scratchnet.ops.creation import tensor
 
     target = _find_layer(model, layer)
     captured: list[Any] = []
@@ -117,8 +118,8 @@ def plot_feature_maps(model: Any, layer: Any, image: Any, path: str | None = Non
     try:
         was_training = getattr(model, "training", False)
         model.eval()
-        with sn.no_grad():
-            model(sn.tensor(_as_array(image)[None]))
+        with no_grad():
+            model(tensor(_as_array(image)[None]))
         model.train(was_training)
     finally:
         handle.remove()

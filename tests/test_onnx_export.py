@@ -384,14 +384,15 @@ def test_unsupported_op_is_named_and_nothing_is_written(tmp_path):
 
 def test_a_fused_cell_step_outside_its_layer_is_a_named_unsupported_op(tmp_path):
     """The layers export whole; their fused step Function alone has no converter."""
-    from scratchnet.nn.cells import lstm_step
+    from scratchnet.functional.recurrent import lstm_cell
 
     class Step(nn.Module):
         def forward(self, x):
             weight = sn.Tensor(np.ones((8, 2), np.float32))
-            return lstm_step(x, (x[:, :2], x[:, :2]), weight, None)[0]
+            return lstm_cell(x, (x[:, :2], x[:, :2]), weight, None)[0]
 
-    with pytest.raises(sn.onnx.UnsupportedOperatorError, match=r"'LSTMCell' \(scratchnet.nn.recurrent_cells"):
+    expected = r"'LSTMCell' \(scratchnet.functional.recurrent"
+    with pytest.raises(sn.onnx.UnsupportedOperatorError, match=expected):
         sn.onnx.export(Step(), np.ones((2, 8), np.float32), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
 

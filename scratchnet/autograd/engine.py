@@ -3,7 +3,11 @@
 The graph is sorted once by an iterative depth-first search (no recursion limit, linear time);
 each Function's ``backward`` then runs exactly once, after every consumer of its outputs has
 contributed to their gradients. This is also the one place where a gradient is reduced back to
-the shape of its input when the forward op broadcast it.
+the shape of its input when the forward op broadcast it (``broadcast.SumTo``).
+
+Where the gradients go is the destination's business: ``accumulate.GradAccumulator`` adds them to
+``leaf.grad`` (``Tensor.backward``, ``run_backward`` here); ``tape`` collects the gradients of
+chosen sources for ``GradientTape.gradient``. Both call ``walk``.
 
 Gradients travel as raw arrays, so that a backward step costs little more than its NumPy calls;
 with ``create_graph=True`` they travel as Tensors and the backward pass is itself recorded (see
@@ -15,18 +19,29 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from scratchnet.autograd import profiler, version
+from scratchnet.autograd.accumulate import GradAccumulator
+from scratchnet.autograd.broadcast import SumTo
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.ops.shape import SumTo
 
 # Called at the end of every backward pass that fills ``.grad`` with the ids of the leaves that
 # received a gradient (DistributedDataParallel averages its gradients there); keyed by handle id.
 backward_end_hooks: dict[int, Callable[[set[int]], None]] = {}
+
+
+class Destination(Protocol):
+    """Where a backward pass hands gradients: ``deliver(x, grad)`` for every leaf, and for every
+    tensor whose id is in ``watched`` (None: leaves only, every Function runs)."""
+
+    watched: set[int] | None
+
+    def deliver(self, x: Tensor, grad: Any) -> None:
+        """Take the gradient ``grad`` of ``x``."""
 
 
 def _topological_order(root: Function) -> list[Function]:
@@ -80,7 +95,9 @@ def _fit(grad: Any, x: Tensor) -> Any:
     return grad
 
 
-def _initial_grad(root: Tensor, grad: Any) -> Tensor:
+def initial_grad(root: Tensor, grad: Any) -> Tensor:
+    """The gradient a backward pass starts from: ``grad`` as a Tensor of ``root``'s shape, or
+    ones for a one-element ``root`` when ``grad`` is None."""
     if grad is None:
         if root.array.size != 1:
             raise RuntimeError(
@@ -94,46 +111,48 @@ def _initial_grad(root: Tensor, grad: Any) -> Tensor:
 
 
 def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
-                 create_graph: bool = False, sources: list[Tensor] | None = None
-                 ) -> list[Tensor | None] | None:
-    """Propagate gradients from ``root`` to the leaves.
-
-    Without ``sources`` the gradients are accumulated into ``leaf.grad`` (``Tensor.backward``).
-    With ``sources`` nothing is written to ``.grad``: the gradient of each source is returned
-    (``None`` for a source that ``root`` does not depend on), as ``GradientTape.gradient`` needs.
-    """
+                 create_graph: bool = False) -> None:
+    """Accumulate the gradients of ``root`` into ``leaf.grad`` for every leaf that requires grad
+    (``Tensor.backward``), then call the ``backward_end_hooks``."""
     root._check_can_backward()
-    seed_tensor = _initial_grad(root, grad)
-    walk = _Walk(sources, create_graph, None if grad is None else seed_tensor)
-    seed = seed_tensor if create_graph else seed_tensor.array
-    if root.creator is None:
-        walk.deliver(root, seed)
-        return walk.result(sources)
+    seed = initial_grad(root, grad)
+    accumulator = GradAccumulator(create_graph, None if grad is None else seed)
+    walk(root, seed, accumulator, retain_graph=retain_graph, create_graph=create_graph)
+    for hook in list(backward_end_hooks.values()):
+        hook(accumulator.delivered)
 
+
+def walk(root: Tensor, seed_tensor: Tensor, destination: Destination, *, retain_graph: bool,
+         create_graph: bool) -> None:
+    """Propagate ``seed_tensor`` (the gradient of ``root``) back through the graph, handing each
+    leaf's gradient to ``destination.deliver(leaf, grad)``. When ``destination.watched`` is a set
+    of tensor ids, the gradients of those tensors are delivered too (intermediate ones included)
+    and only the Functions with a path to one of them run."""
+    seed = seed_tensor if create_graph else seed_tensor.array
+    watched = destination.watched
+    if root.creator is None or (watched is not None and id(root) in watched):
+        destination.deliver(root, seed)
+        if root.creator is None:
+            return
     order = _topological_order(root.creator)
     version.check_unmodified(order)
-    relevant = None if sources is None else _reaching(order, walk.source_ids)
-    if sources is not None:
-        walk.found_intermediate(root, seed)
+    relevant = None if watched is None else _reaching(order, watched)
     pending: dict[Function, list[Any]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
     with enable_grad() if create_graph else no_grad():
-        _propagate(order, pending, relevant, walk)
+        _propagate(order, pending, relevant, destination)
     if not retain_graph:
         for function in order:
             function.release()
-    if sources is None:
-        for hook in list(backward_end_hooks.values()):
-            hook(walk.delivered)
-    return walk.result(sources)
 
 
 def _propagate(order: list[Function], pending: dict[Function, list[Any]], relevant: set[Function] | None,
-               walk: _Walk) -> None:
+               destination: Destination) -> None:
     """Run each Function's backward in ``order`` on the gradients of its outputs gathered in
-    ``pending``, and pass each input's gradient on: into ``pending`` for its creator, or to the walk
-    for a leaf. Functions outside ``relevant`` (when given) are skipped."""
-    tape_sources, profile = walk.source_ids, profiler.recording()
+    ``pending``, and pass each input's gradient on: into ``pending`` for its creator, or to the
+    destination for a leaf (and for a watched intermediate). Functions outside ``relevant`` (when
+    given) are skipped."""
+    watched, profile = destination.watched, profiler.recording()
     plain = not Config.detect_anomaly and profile is None
     for function in order:
         output_grads = pending.pop(function, None)
@@ -155,10 +174,10 @@ def _propagate(order: list[Function], pending: dict[Function, list[Any]], releva
                 g = _fit(g, x)
             creator = x.creator
             if creator is None:
-                walk.deliver(x, g)
+                destination.deliver(x, g)
                 continue
-            if tape_sources is not None:
-                walk.found_intermediate(x, g)
+            if watched is not None and id(x) in watched:
+                destination.deliver(x, g)
             slots = pending.get(creator)
             if slots is None:
                 slots = pending[creator] = [None] * len(creator.outputs)
@@ -191,63 +210,3 @@ def _checked_backward(function: Function, output_grads: list[Any]) -> Any:
     grads = input_grads if input_grads.__class__ is tuple else (input_grads,)
     function._check_finite(tuple(g.array if isinstance(g, Tensor) else g for g in grads), "backward")
     return input_grads
-
-
-class _Walk:
-    """Where gradients go during one backward pass: into ``leaf.grad`` (``Tensor.backward``) or,
-    when ``sources`` are given, into a table returned to ``GradientTape.gradient``."""
-
-    def __init__(self, sources: list[Tensor] | None, create_graph: bool, caller_grad: Tensor | None) -> None:
-        self.source_ids = None if sources is None else {id(s) for s in sources}
-        self.found: dict[int, Any] = {}
-        self.create_graph = create_graph
-        self.owned: set[int] = set()  # leaves whose .grad array was made in this pass
-        self.taken: set[int] = set()  # arrays that became a .grad as they were (and the caller's grad=)
-        self.delivered: set[int] = set()  # leaves given a gradient in this pass
-        if caller_grad is not None:
-            self.taken.add(id(caller_grad.array))
-
-    def deliver(self, leaf: Tensor, grad: Any) -> None:
-        """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table."""
-        if self.source_ids is not None:
-            if id(leaf) in self.source_ids:
-                self._add_found(leaf, grad)
-        elif leaf._requires_grad:
-            self.delivered.add(id(leaf))
-            if self.create_graph:
-                leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-            else:
-                leaf.grad = self._accumulate(leaf, grad)
-
-    def _accumulate(self, leaf: Tensor, array: xp.ndarray) -> Tensor:
-        """``leaf.grad + array`` unrecorded, never writing into an array that anything else may hold.
-
-        A first gradient that this pass computed afresh (a writeable array owning its memory, given
-        to no other leaf) becomes ``.grad`` as it is, without a copy, as PyTorch steals a gradient
-        nothing else refers to; it is never written to afterwards. Any other first gradient (a
-        read-only broadcast view, a view of another array, the caller's ``grad=``) is copied. Later
-        contributions go into a new array that this pass then owns and adds into in place."""
-        if id(leaf) in self.owned:
-            leaf.grad.array += array
-            return leaf.grad
-        if leaf.grad is None and array.base is None and array.flags.writeable and id(array) not in self.taken:
-            self.taken.add(id(array))
-            return Tensor.wrap(array)
-        self.owned.add(id(leaf))
-        return Tensor.wrap(array.copy() if leaf.grad is None else leaf.grad.array + array)
-
-    def _add_found(self, x: Tensor, grad: Any) -> None:
-        current = self.found.get(id(x))
-        self.found[id(x)] = grad if current is None else current + grad
-
-    def found_intermediate(self, x: Tensor, grad: Any) -> None:
-        """Record the gradient of a non-leaf tensor that is one of the sources (tape only)."""
-        if id(x) in self.source_ids:
-            self._add_found(x, grad)
-
-    def result(self, sources: list[Tensor] | None) -> list[Tensor | None] | None:
-        """The gradient of each source as a Tensor (``None`` where the target does not depend on it)."""
-        if sources is None:
-            return None
-        grads = [self.found.get(id(s)) for s in sources]
-        return [g if g is None or isinstance(g, Tensor) else Tensor.wrap(g) for g in grads]

@@ -1,9 +1,18 @@
 """Where the time of a step goes: every op's forward and backward, timed and summed per op.
 
 >>> from scratchnet.autograd.profiler import profile
+>>> from scratchnet.training import train_step
+>>> model = sn.nn.Linear(4, 2)
+>>> optimizer = sn.optim.SGD(model.parameters(), lr=0.1)
+>>> x, y = sn.randn(8, 4), sn.tensor([0, 1] * 4)
 >>> with profile() as prof:
-...     loss, outputs = train_step(model, loss_fn, optimizer, x, y)
->>> print(prof.table())
+...     loss, outputs = train_step(model, sn.nn.functional.cross_entropy, optimizer, x, y)
+>>> [(ops.label, ops.calls) for ops in prof.totals(sort_by=None)]
+[('Linear', 1), ('SoftmaxCrossEntropy', 1)]
+>>> print(prof.table())   # milliseconds vary
+op                         calls   forward ms  backward ms     total ms        share
+...
+total ...
 
 As ``torch.autograd.profiler.profile``: inside the ``with`` block each Function's forward (called
 on Tensors) and each backward step of the engine are timed by the wall clock and summed per op,

@@ -1,4 +1,6 @@
-"""``GradientTape``: TensorFlow's way of asking for gradients, on top of the same engine."""
+"""``GradientTape``: TensorFlow's way of asking for gradients, on top of the same engine: the walk
+(``engine.walk``) delivers the gradients of the chosen sources to a table (``SourceGradients``)
+instead of ``.grad``."""
 
 from __future__ import annotations
 
@@ -6,9 +8,39 @@ import weakref
 from typing import Any
 
 from scratchnet.autograd.config import Config
-from scratchnet.autograd.engine import run_backward
+from scratchnet.autograd.engine import initial_grad, walk
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+
+
+class SourceGradients:
+    """The destination of a tape's backward pass: the gradient of each source (a leaf or an
+    intermediate tensor), summed over the paths that reach it; ``.grad`` is not touched."""
+
+    def __init__(self, sources: list[Tensor]) -> None:
+        self.watched = {id(s) for s in sources}
+        self.found: dict[int, Any] = {}
+
+    def deliver(self, x: Tensor, grad: Any) -> None:
+        """Add ``grad`` to the gradient of ``x`` when it is a source."""
+        if id(x) in self.watched:
+            current = self.found.get(id(x))
+            self.found[id(x)] = grad if current is None else current + grad
+
+    def result(self, sources: list[Tensor]) -> list[Tensor | None]:
+        """The gradient of each source as a Tensor (``None`` where the target does not depend on it)."""
+        grads = [self.found.get(id(s)) for s in sources]
+        return [g if g is None or isinstance(g, Tensor) else Tensor.wrap(g) for g in grads]
+
+
+def source_gradients(target: Tensor, seed: Any, sources: list[Tensor], *, retain_graph: bool,
+                     create_graph: bool) -> list[Tensor | None]:
+    """d(target)/d(source) for each source, from the gradient ``seed`` of ``target`` (None: ones
+    for a one-element target)."""
+    target._check_can_backward()
+    table = SourceGradients(sources)
+    walk(target, initial_grad(target, seed), table, retain_graph=retain_graph, create_graph=create_graph)
+    return table.result(sources)
 
 
 class GradientTape:
@@ -80,8 +112,8 @@ class GradientTape:
             if seed is None and target.array.size != 1:
                 seed = Tensor.wrap(xp.ones(target.shape, dtype=target.dtype))
             record = GradientTape._recording > 0
-            grads = run_backward(target, seed, retain_graph=self.persistent or record or others_waiting,
-                                 create_graph=record, sources=flat)
+            keep = self.persistent or record or others_waiting
+            grads = source_gradients(target, seed, flat, retain_graph=keep, create_graph=record)
         if isinstance(sources, tuple):
             return tuple(grads)
         return grads if isinstance(sources, list) else grads[0]

@@ -1,8 +1,10 @@
 """Recording the ops of a forward pass: which Function ran, on which Tensors, giving which Tensors.
 
 >>> from scratchnet.autograd.trace import record_calls
+>>> model = sn.nn.Sequential(sn.nn.Conv2d(1, 2, 3), sn.nn.ReLU(), sn.nn.MaxPool2d(2), sn.nn.Flatten(),
+...                          sn.nn.Linear(2, 3))
 >>> with record_calls() as calls:
-...     y = model(x)
+...     y = model(sn.randn(1, 1, 4, 4))
 >>> [type(call.op).__name__ for call in calls]
 ['Conv2d', 'ReLU', 'MaxPool2d', 'Reshape', 'Linear']
 

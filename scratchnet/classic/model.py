@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from scratchnet import backend
+from scratchnet import backend, training
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.classic import saving
@@ -34,6 +34,7 @@ from scratchnet.classic.layers.dense import AddLayer, MulLayer
 from scratchnet.classic.layers.initializers import check_initializer
 from scratchnet.classic.layers.loss import LossLayer, SoftmaxLayer, one_hot_targets
 from scratchnet.classic.optimizer import SGD, Optimizer
+from scratchnet.data import batching
 
 EVAL_CHUNK = 1000
 """``eval`` predicts this many samples at a time, so a large test set fits in memory."""
@@ -124,12 +125,18 @@ class Model:
         """``pred``: the output for ``x`` (class probabilities after a ``SoftmaxLayer``), Dropout
         off unless ``train_flag``. With targets ``y`` also ``loss``: the output layer's mean loss
         plus the layers' L2 penalties (lessons 2-4 to 2-6's ``predict(x, y)``)."""
-        scores = self.forward(x, train_flag)
+        self.output(self.forward(x, train_flag), y)
+        return self.pred
+
+    def output(self, scores: xp.ndarray, y: Any = None) -> StepLoss:
+        """Set ``pred`` from the scores before the output layer and, with targets ``y``, ``loss``:
+        the output layer's mean loss plus the layers' L2 penalties. Returns them as the loss that
+        ``training.train_step`` back-propagates."""
         last = self.output_layer(required=y is not None)
         self.pred = last.forward(scores) if isinstance(last, LossLayer) else scores
         if y is not None:
             self.loss = last.loss(y) + sum(layer.l2_penalty() for layer in self.layers.values())
-        return self.pred
+        return StepLoss(self)
 
     def compute_loss(self, x: Any, t: Any, train_flag: bool = False) -> float:
         """The output layer's mean loss on ``(x, t)`` plus the L2 penalties of the layers."""
@@ -139,9 +146,7 @@ class Model:
     def gradient(self, x: Any, t: Any) -> float:
         """One training forward and backward pass: fills every layer's ``grads``, returns the loss."""
         loss = self.compute_loss(x, t, train_flag=True)
-        dout = 1.0
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
+        self.backward()
         return loss
 
     def eval(self, x: Any, y: Any, epoch: int | None = None) -> float:
@@ -172,15 +177,18 @@ class Model:
 
     # ---- training ---------------------------------------------------------------------
     def train(self, x_train: Any, y_train: Any, optimizer: Any, epoch: Any, learning_rate: Any = None,
-              skip_init: bool = False) -> list[float]:
-        """Take ``epoch`` optimisation steps, each on a random mini-batch of
-        ``optimizer.batch_size`` samples drawn without replacement (the tutorial's meaning of
-        ``epoch``); return the loss of every step. With ``verbose``, print the batch accuracy and
-        loss every ``epoch // 10`` steps, then ``eval`` the training set, as lesson 2-7.
+              skip_init: bool = False, sampling: str = "random") -> list[float]:
+        """Take ``epoch`` optimisation steps (the tutorial's meaning of ``epoch``), each
+        ``training.train_step`` on a mini-batch of ``optimizer.batch_size`` samples; return the loss
+        of every step. With ``verbose``, print the batch accuracy and loss every ``epoch // 10``
+        steps, then ``eval`` the training set, as lesson 2-7.
 
-        Lesson 2-4's call ``train(x, y, epoch, learning_rate, batch_size)`` (plain SGD, before
-        optimisers existed) is read as such when ``optimizer`` is a number. ``skip_init`` is
-        accepted: the weights are drawn once, so training always continues from them.
+        ``sampling`` picks the batches (``scratchnet.data.batching``): ``"random"`` (a fresh draw
+        of different samples each step), ``"replacement"`` (the lessons' ``np.random.choice(n,
+        batch_size)``, repeats possible), ``"shuffle"`` (epochs of one permutation) or
+        ``"sequential"``. Lesson 2-4's call ``train(x, y, epoch, learning_rate, batch_size)``
+        (plain SGD, before optimisers existed) is read as such when ``optimizer`` is a number.
+        ``skip_init`` is accepted: the weights are drawn once, so training always continues from them.
         """
         if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool):
             optimizer, epoch, learning_rate = SGD(learning_rate), optimizer, epoch
@@ -194,21 +202,20 @@ class Model:
         self.output_layer()
         self.forward(x[:1], train_flag=False)  # builds the lazily shaped weights
         core = optimizer.build(self.parameters(), learning_rate)
-        losses = [self.train_step(x, t, optimizer.batch_size, core, step, epoch) for step in range(epoch)]
+        batches = batching.index_batches(len(x), optimizer.batch_size, sampling, num_batches=epoch)
+        losses = []
+        for step, batch in enumerate(batches):
+            loss, _ = training.train_step(self._training_forward, self.output, core, x[batch], t[batch])
+            if step % max(1, epoch // 10) == 0:
+                self.report(self.batch_accuracy(t[batch]), loss, step)
+            losses.append(loss)
         if self.verbose and isinstance(self.output_layer(), SoftmaxLayer):
             self.eval(x, t)
         return losses
 
-    def train_step(self, x: xp.ndarray, t: xp.ndarray, batch_size: int, core: Any, step: int,
-                   steps: int) -> float:
-        """One step on a random mini-batch; reports the batch's accuracy and loss every tenth of
-        ``steps``."""
-        batch = backend.generator().choice(len(x), batch_size, replace=False)
-        loss = self.gradient(x[batch], t[batch])
-        if step % max(1, steps // 10) == 0:
-            self.report(self.batch_accuracy(t[batch]), loss, step)
-        self.step(core)
-        return loss
+    def _training_forward(self, x: xp.ndarray) -> xp.ndarray:
+        """The scores of ``x`` with Dropout on: the model half of ``training.train_step``."""
+        return self.forward(x, train_flag=True)
 
     def batch_accuracy(self, t: xp.ndarray) -> float | None:
         """The accuracy of ``pred`` against ``t`` (None after a regression output)."""
@@ -228,13 +235,15 @@ class Model:
             self._tensors = [tensor for _, _, tensor in self._slots]
         return self._tensors
 
-    def step(self, core: Any) -> None:
-        """Hand each layer's gradients to the core optimiser, update, and keep the new weights."""
+    def backward(self) -> None:
+        """Back-propagate the last loss through the layers (the book's chain of ``backward``
+        calls), filling every layer's ``grads``, and hand them to the ``.grad`` of the parameter
+        tensors (``parameters()``), which the core optimiser updates in place."""
+        dout = 1.0
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
         for layer, key, tensor in self._slots:
             tensor.grad = Tensor.wrap(layer.grads[key])
-        core.step()
-        for layer, key, tensor in self._slots:
-            layer.params[key] = tensor.array
 
     # ---- saving -----------------------------------------------------------------------
     def save(self, path: str = "") -> None:
@@ -250,6 +259,22 @@ class Model:
         if os.path.basename(path) == "model.txt" and os.path.isfile(path):
             path = os.path.dirname(path) or os.curdir
         self.layers = saving.load_layers(path)
+
+
+class StepLoss:
+    """A classic model's last loss as ``training.train_step`` uses a loss: ``item()`` its value,
+    ``backward()`` the layers' backward passes (``Model.backward``)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def item(self) -> float:
+        """The model's last loss."""
+        return float(self.model.loss)
+
+    def backward(self) -> None:
+        """Fill the layers' ``grads`` and the parameter tensors' ``.grad``."""
+        self.model.backward()
 
 
 def size_layer(layer: Layer, input_size: Any, initialization: str | None) -> None:

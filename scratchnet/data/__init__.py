@@ -3,8 +3,13 @@
 ``scratchnet.utils.data`` is this same module's PyTorch-style part under ``torch.utils.data``'s name.
 
 >>> from scratchnet import data
+>>> x, y = np.arange(200.0).reshape(100, 2), np.arange(100) % 3
 >>> loader = data.DataLoader(data.TensorDataset(x, y), batch_size=32, shuffle=True)
+>>> [len(labels) for _, labels in loader]
+[32, 32, 32, 4]
 >>> ds = data.Dataset.from_tensor_slices((x, y)).shuffle(10_000).batch(32).prefetch(data.AUTOTUNE)
+>>> [len(labels) for _, labels in ds]
+[32, 32, 32, 4]
 """
 
 from scratchnet.data import transforms

@@ -47,7 +47,10 @@ class Dataset:
         ``tensors`` is one array (elements are arrays) or a tuple of arrays with the same first
         dimension, e.g. ``(x, y)`` (elements are tuples). Tensors are accepted and read as arrays.
 
+        >>> x, y = np.zeros((100, 3)), np.arange(100)
         >>> ds = Dataset.from_tensor_slices((x, y)).shuffle(1000, seed=0).batch(32)
+        >>> [(inputs.shape, len(labels)) for inputs, labels in ds][-1]
+        ((4, 3), 4)
         """
         from scratchnet.data.pipeline import TensorSlices  # pipeline.py builds on this module
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from scratchnet import backend
 from scratchnet.backend import xp
+from scratchnet.data import batching
 from scratchnet.data.dataset import IterableDataset
 from scratchnet.data.validation import check_same_length
 
@@ -310,7 +311,7 @@ def shuffle_buffer(items: Iterable[Any], buffer_size: int, rng: Any) -> Iterator
     iterator = iter(items)
     buffer = list(itertools.islice(iterator, buffer_size))
     if len(buffer) < buffer_size:
-        yield from (buffer[i] for i in rng.permutation(len(buffer)))
+        yield from (buffer[i] for i in batching.epoch_order(len(buffer), generator=rng))
         return
     uniforms: Iterator[float] = iter(())
     for item in iterator:
@@ -321,7 +322,7 @@ def shuffle_buffer(items: Iterable[Any], buffer_size: int, rng: Any) -> Iterator
         slot = int(u * len(buffer))
         yield buffer[slot]
         buffer[slot] = item
-    yield from (buffer[i] for i in rng.permutation(len(buffer)))
+    yield from (buffer[i] for i in batching.epoch_order(len(buffer), generator=rng))
 
 
 class Shuffle(IndexStage):

@@ -17,6 +17,7 @@ from typing import Any
 
 from scratchnet import backend
 from scratchnet.backend import xp
+from scratchnet.data import batching
 
 
 def check_positive_int(value: Any, name: str) -> int:
@@ -176,10 +177,7 @@ class RandomSampler(_RandomEpochs):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def _draw(self, rng: xp.random.Generator) -> xp.ndarray:
-        n, count = len(self.data_source), self.num_samples
-        if self.replacement:
-            return rng.integers(0, n, size=count)
-        return xp.concatenate([rng.permutation(n) for _ in range(math.ceil(count / n))])[:count]
+        return batching.epoch_order(len(self.data_source), self.num_samples, self.replacement, rng)
 
     def __len__(self) -> int:
         return self.num_samples
@@ -194,7 +192,7 @@ class SubsetRandomSampler(_RandomEpochs):
         self.indices = xp.asarray(indices, dtype=xp.intp).reshape(-1)
 
     def _draw(self, rng: xp.random.Generator) -> xp.ndarray:
-        return self.indices[rng.permutation(len(self.indices))]
+        return self.indices[batching.epoch_order(len(self.indices), generator=rng)]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -242,9 +240,7 @@ class BatchSampler(Sampler):
         it, else chunks of its iterator."""
         whole = getattr(self.sampler, "epoch_indices", None)
         if callable(whole):
-            order = xp.asarray(whole(), dtype=xp.intp)
-            stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-            return (order[start:start + self.batch_size] for start in range(0, stop, self.batch_size))
+            return batching.chunks(xp.asarray(whole(), dtype=xp.intp), self.batch_size, self.drop_last)
         return self._chunks()
 
     def _chunks(self) -> Iterator[xp.ndarray]:

@@ -1,7 +1,13 @@
 """Data sets: MNIST and Fashion-MNIST (found on disk or downloaded, checksummed) and toy problems.
 
->>> (x_train, y_train), (x_test, y_test) = datasets.load_fashion_mnist()
->>> train = datasets.FashionMNIST(train=True, transform=data.transforms.ToTensor())
+``load_fashion_mnist()`` gives ``((x_train, y_train), (x_test, y_test))`` as Keras does, and
+``FashionMNIST(train=True, transform=data.transforms.ToTensor())`` is torchvision's data set;
+the toy problems are generated:
+
+>>> from scratchnet import datasets
+>>> x, y = datasets.xor()
+>>> x.tolist(), y.tolist()
+([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
 """
 
 from scratchnet.datasets.download import ChecksumError, DownloadError

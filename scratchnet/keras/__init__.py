@@ -7,7 +7,10 @@
 ...     keras.layers.Dense(10, activation="softmax"),
 ... ])
 >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
->>> history = model.fit(x_train, y_train, epochs=5, validation_split=0.1)
+>>> x_train, y_train = np.random.default_rng(0).random((64, 28, 28)), np.arange(64) % 10
+>>> history = model.fit(x_train, y_train, epochs=2, validation_split=0.1, verbose=0)
+>>> sorted(history.history), len(history.history["loss"])
+(['accuracy', 'loss', 'val_accuracy', 'val_loss'], 2)
 
 Images are channels-last ``(N, H, W, C)`` here (converted to the core's channels-first inside the
 layers); defaults are Keras's (glorot_uniform kernels, zero biases, Adam ε = 1e-7, batch-norm

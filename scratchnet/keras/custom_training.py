@@ -1,5 +1,6 @@
 """``fit`` for a ``keras.Model`` subclass that overrides ``train_step(self, data)`` (Keras 3's
-pattern for GANs and other custom loops): fit batches the data as usual and, for each batch, calls
+pattern for GANs and other custom loops): fit runs its one epoch loop (``Model._fit_epochs``,
+callbacks and progress bar included) and, for each batch, calls
 ``train_step(data)`` with ``data`` the batch (``x`` alone when no targets are given, else
 ``(x, y)``) as tensors; the step does its own gradient work (``GradientTape``, its optimizers'
 ``apply_gradients``) and returns its logs ``{name: value}``. The metrics the model lists in
@@ -7,10 +8,10 @@ pattern for GANs and other custom loops): fit batches the data as usual and, for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd.tensor import Tensor
-from scratchnet.keras import callbacks as callbacks_module
 from scratchnet.keras import data_adapter
 
 
@@ -35,38 +36,20 @@ def _log_value(value: Any) -> float:
     return float(value.item() if isinstance(value, Tensor) else value)
 
 
-def fit(model: Any, x: Any, y: Any = None, batch_size: int | None = None, epochs: int = 1,
-        verbose: int | str = "auto", callbacks: list[Any] | None = None, shuffle: bool = True,
-        initial_epoch: int = 0, steps_per_epoch: int | None = None) -> callbacks_module.History:
-    """Train ``model`` for ``epochs`` epochs by calling its ``train_step`` on each batch; return the
-    ``History`` of the logs the steps returned (each epoch's entry: the last batch's logs)."""
+def batches(x: Any, y: Any, batch_size: int | None, shuffle: bool, steps_per_epoch: int | None) -> Any:
+    """The batches ``fit`` hands a custom ``train_step``: ``x`` alone when no targets are given."""
     data = data_adapter.batches(x, y, batch_size, shuffle, inputs_only=y is None)
-    if steps_per_epoch is not None:
-        data = data_adapter.StepsPerEpoch(data, steps_per_epoch)
-    verbose = 1 if verbose == "auto" else verbose
-    params = {"verbose": verbose, "epochs": epochs, "steps": data_adapter.count_steps(data)}
-    model.history = callbacks_module.History()
-    model.history.params = params
-    progress = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
-    callback_list = callbacks_module.CallbackList([*(callbacks or []), model.history, *progress],
-                                                  model=model, params=params)
-    model.stop_training = False
-    callback_list.on_train_begin()
-    logs: dict[str, float] = {}
-    for epoch in range(initial_epoch, epochs):
-        for metric in getattr(model, "metrics", None) or []:
-            metric.reset_state()
-        callback_list.on_epoch_begin(epoch)
-        model.train()
-        for step, batch in enumerate(data):
-            callback_list.on_train_batch_begin(step)
-            logs = {name: _log_value(value) for name, value in model.train_step(_as_tensors(batch)).items()}
-            callback_list.on_train_batch_end(step, logs)
-            if model.stop_training:
-                break
-        callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    model.eval()
-    callback_list.on_train_end(logs)
-    return model.history
+    return data if steps_per_epoch is None else data_adapter.StepsPerEpoch(data, steps_per_epoch)
+
+
+def epoch_step(model: Any) -> Callable[[Any], dict[str, float]]:
+    """The step of one epoch of ``fit`` (``Model._fit_epochs``) for a model with its own
+    ``train_step``: the model's ``metrics`` are reset, then each batch goes (as tensors) to
+    ``model.train_step``, whose logs are returned as floats."""
+    for metric in getattr(model, "metrics", None) or []:
+        metric.reset_state()
+
+    def batch_step(batch: Any) -> dict[str, float]:
+        return {name: _log_value(value) for name, value in model.train_step(_as_tensors(batch)).items()}
+
+    return batch_step

@@ -16,12 +16,11 @@ from typing import Any
 from scratchnet import backend
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.data import validation
+from scratchnet.data import batching, validation
 from scratchnet.data.dataloader import DataLoader, collate
 from scratchnet.data.dataset import Subset, TensorDataset
 from scratchnet.data.pipeline import INFINITE
 from scratchnet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
-from scratchnet.training import batch_indices
 
 
 def _numpy(value: Any) -> Any:
@@ -59,7 +58,8 @@ class ArrayBatches:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        for index in batch_indices(len(self.x), self.batch_size, self.shuffle):
+        sampling = "shuffle" if self.shuffle else "sequential"
+        for index in batching.index_batches(len(self.x), self.batch_size, sampling):
             x = as_float_input(self.x[index])
             if self.y is None:
                 yield x

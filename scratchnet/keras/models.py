@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from scratchnet import serialization
+from scratchnet import serialization, training
 from scratchnet.autograd.config import no_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -35,7 +35,6 @@ from scratchnet.keras.layers.core import InputLayer
 from scratchnet.keras.progbar import Progbar
 from scratchnet.keras.summary import format_shape, print_summary
 from scratchnet.ops.convert import as_tensor
-from scratchnet.training import train_step
 
 
 class Model(Layer):
@@ -240,8 +239,9 @@ class Model(Layer):
         (``custom_training``; no loss needs compiling).
         """
         if custom_training.overrides_train_step(self):
-            return custom_training.fit(self, x, y, batch_size, epochs, verbose, callbacks, shuffle,
-                                       initial_epoch, steps_per_epoch)
+            train_data = custom_training.batches(x, y, batch_size, shuffle, steps_per_epoch)
+            return self._fit_epochs(train_data, None, epochs, verbose, callbacks, initial_epoch,
+                                    functools.partial(custom_training.epoch_step, self))
         self._check_compiled()
         sample_weights.check_class_weight(class_weight, sample_weight)
         if validation_split:
@@ -257,6 +257,16 @@ class Model(Layer):
         parallel = distribution_module.active()
         if parallel is not None:
             callbacks = parallel.fit_callbacks(self, callbacks)
+        return self._fit_epochs(train_data, val_data, epochs, verbose, callbacks, initial_epoch,
+                                functools.partial(self._epoch_step, class_weight))
+
+    def _fit_epochs(self, train_data: Any, val_data: Any, epochs: int, verbose: int | str,
+                    callbacks: list[callbacks_module.Callback] | None, initial_epoch: int,
+                    epoch_step: Any) -> callbacks_module.History:
+        """``fit``'s one epoch loop, for the compiled step and a subclass's ``train_step`` alike:
+        the callbacks, the progress bar and the ``History``; each epoch ``epoch_step()`` gives the
+        function that trains on one batch and returns the logs so far."""
+        parallel = distribution_module.active()
         self.history = callbacks_module.History()
         verbose = 1 if verbose == "auto" else verbose
         steps = data_adapter.count_steps(train_data)
@@ -272,7 +282,7 @@ class Model(Layer):
         logs: dict[str, Any] = {}
         for epoch in range(initial_epoch if self.resume_epoch is None else self.resume_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(train_data, callback_list, class_weight)
+            logs = self._train_epoch(train_data, callback_list, epoch_step())
             if val_data is not None and not self.stop_training:
                 logs.update({f"val_{key}": value for key, value in self._evaluate_batches(val_data).items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -291,27 +301,41 @@ class Model(Layer):
         return x, y, weights[0] if weights else None
 
     def _train_epoch(self, data: Any, callback_list: callbacks_module.CallbackList,
-                     class_weight: dict[int, float] | None = None) -> dict[str, float]:
+                     batch_step: Any) -> dict[str, float]:
+        """One epoch: ``batch_step(batch)`` on each batch (it returns the logs so far), between
+        the batch callbacks; stops early when a callback sets ``stop_training``."""
+        self.train()
+        logs: dict[str, float] | None = None
+        for step, batch in enumerate(data):
+            callback_list.on_train_batch_begin(step)
+            logs = batch_step(batch)
+            callback_list.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+        if logs is None:
+            raise ValueError("Expect x to be a non-empty array or dataset (the data set gave no batches "
+                             "in this epoch)")
+        return logs
+
+    def _epoch_step(self, class_weight: dict[int, float] | None = None) -> Any:
+        """The compiled model's step for one epoch: ``training.train_step`` on a batch (or the
+        distribution's step), returning the running means of the loss and metrics."""
         running = metrics_module.RunningMeans(self.metrics_names)
         loss_of = self._loss_function()
         parallel = distribution_module.active()
-        for step, batch in enumerate(data):
+
+        def batch_step(batch: tuple[Any, ...]) -> dict[str, float]:
             x, y, weights = self._unpack(batch, class_weight)
-            callback_list.on_train_batch_begin(step)
             if parallel is None:
-                loss, outputs = train_step(self._training_call,
-                                           functools.partial(loss_of, sample_weight=weights),
-                                           self.optimizer, x, y)
+                loss, outputs = training.train_step(self._training_call,
+                                                    functools.partial(loss_of, sample_weight=weights),
+                                                    self.optimizer, x, y)
                 running.update(self._batch_logs(loss, outputs, y), len(x))
             else:
                 running.update(*parallel.train_step(self, loss_of, x, y, weights))
-            callback_list.on_train_batch_end(step, running.result())
-            if self.stop_training:
-                break
-        if not running.count:
-            raise ValueError("Expect x to be a non-empty array or dataset (the data set gave no batches "
-                             "in this epoch)")
-        return running.result()
+            return running.result()
+
+        return batch_step
 
     def _evaluate_batches(self, data: Any, on_batch: Any = None) -> dict[str, float]:
         """Mean loss and metrics over ``data`` in inference mode; ``on_batch(steps_done, logs)``."""

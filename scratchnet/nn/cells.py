@@ -1,8 +1,7 @@
 """Single-step recurrent cells ``RNNCell``, ``LSTMCell`` and ``GRUCell`` (PyTorch's names and
-parameters ``weight_ih (G·H, in)``, ``weight_hh (G·H, H)``, ``bias_ih``, ``bias_hh (G·H,)``), and the
-step formulas ``rnn_step``, ``lstm_step``, ``gru_step`` that both the cells and the multi-layer
-``RNN``/``LSTM``/``GRU`` apply: each takes the projected input p = x W_ihᵀ + b_ih, the old state,
-W_hh and b_hh, and returns the new state."""
+parameters ``weight_ih (G·H, in)``, ``weight_hh (G·H, H)``, ``bias_ih``, ``bias_hh (G·H,)``). Their
+formulas are ``functional.recurrent``'s ``rnn_cell``, ``lstm_cell``, ``gru_cell``, which the
+multi-layer ``RNN``/``LSTM``/``GRU`` apply too."""
 
 from __future__ import annotations
 
@@ -12,33 +11,11 @@ from typing import Any
 from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import DEFAULT_FLOAT, xp
+from scratchnet.functional.recurrent import State, gru_cell, lstm_cell, rnn_cell
 from scratchnet.nn import init
-from scratchnet.nn import recurrent_cells as fused
 from scratchnet.nn.module import Module
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.validation import positive_int, shape_error
-from scratchnet.ops.elementwise import relu, tanh
-
-State = tuple[Tensor, ...]
-
-
-def rnn_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None,
-             nonlinearity: str = "tanh") -> State:
-    """h' = act(p + h W_hhᵀ + b_hh), act = tanh or relu."""
-    activation = tanh if nonlinearity == "tanh" else relu
-    return (activation(projected + F.linear(state[0], weight_hh, bias_hh)),)
-
-
-def lstm_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-    """With i, f, g, o = split(p + h W_hhᵀ + b_hh): c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c')
-    (one fused Function). Returns (h', c')."""
-    return fused.LSTMCell()(projected, *state, weight_hh, *([] if bias_hh is None else [bias_hh]))
-
-
-def gru_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-    """r = σ(p_r + h_r), z = σ(p_z + h_z), n = tanh(p_n + r·h_n), h' = (1 − z)·n + z·h with
-    (h_r, h_z, h_n) = h W_hhᵀ + b_hh (one fused Function)."""
-    return (fused.GRUCell()(projected, state[0], weight_hh, *([] if bias_hh is None else [bias_hh])),)
 
 
 class _Cell(Module):
@@ -113,25 +90,25 @@ class RNNCell(_Cell):
         super().__init__(input_size, hidden_size, bias)
 
     def step(self, projected: Tensor, state: State) -> State:
-        return rnn_step(projected, state, self.weight_hh, self.bias_hh, self.nonlinearity)
+        return rnn_cell(projected, state, self.weight_hh, self.bias_hh, self.nonlinearity)
 
 
 class LSTMCell(_Cell):
-    """One LSTM step (``lstm_step``; gates i, f, g, o as ``torch.nn.LSTMCell``): ``forward(input,
-    hx=None)`` with hx = (h, c) returns (h', c')."""
+    """One LSTM step (``functional.recurrent.lstm_cell``; gates i, f, g, o as ``torch.nn.LSTMCell``):
+    ``forward(input, hx=None)`` with hx = (h, c) returns (h', c')."""
 
     gate_count = 4
     state_count = 2
 
     def step(self, projected: Tensor, state: State) -> State:
-        return lstm_step(projected, state, self.weight_hh, self.bias_hh)
+        return lstm_cell(projected, state, self.weight_hh, self.bias_hh)
 
 
 class GRUCell(_Cell):
-    """One GRU step (``gru_step``; gates r, z, n as ``torch.nn.GRUCell``): ``forward(input,
-    hx=None)`` returns h'."""
+    """One GRU step (``functional.recurrent.gru_cell``; gates r, z, n as ``torch.nn.GRUCell``):
+    ``forward(input, hx=None)`` returns h'."""
 
     gate_count = 3
 
     def step(self, projected: Tensor, state: State) -> State:
-        return gru_step(projected, state, self.weight_hh, self.bias_hh)
+        return gru_cell(projected, state, self.weight_hh, self.bias_hh)

@@ -77,6 +77,7 @@ class Module:
     dict). Only the outermost ``__init__`` call of a class hierarchy records, so a subclass that
     calls ``super().__init__(...)`` keeps its own arguments. Serialisation rebuilds a model from it.
 
+    >>> from scratchnet import nn
     >>> class Net(nn.Module):
     ...     def __init__(self, hidden=32):
     ...         super().__init__()

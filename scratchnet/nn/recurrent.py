@@ -4,9 +4,9 @@ Parameters of layer k are ``weight_ih_lk (G·H, in)``, ``weight_hh_lk (G·H, H)`
 ``bias_hh_lk (G·H,)`` with G = 1 (RNN), 4 (LSTM: gates i, f, g, o) or 3 (GRU: r, z, n), so
 state dicts exchange with ``torch.nn.RNN/LSTM/GRU``. All are initialised U(±1/√H) as PyTorch.
 Each layer projects the whole sequence through ``weight_ih`` in one GEMM, then loops over time
-steps (never over the batch); an LSTM or GRU step is one fused Function (``recurrent_cells``),
-so these layers support first-order gradients only (no ``create_graph`` through them). The step
-formulas are ``cells``' (shared with ``RNNCell``, ``LSTMCell``, ``GRUCell``).
+steps (never over the batch); an LSTM or GRU step is one fused Function, so these layers support
+first-order gradients only (no ``create_graph`` through them). The step formulas are
+``functional.recurrent``'s (shared with ``RNNCell``, ``LSTMCell``, ``GRUCell`` and Keras).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import DEFAULT_FLOAT, xp
+from scratchnet.functional.recurrent import State, gru_cell, lstm_cell, rnn_cell
 from scratchnet.nn import init
-from scratchnet.nn.cells import State, gru_step, lstm_step, rnn_step
 from scratchnet.nn.module import Module
 from scratchnet.nn.parameter import Parameter
 from scratchnet.nn.validation import positive_int, probability, shape_error
@@ -140,7 +140,7 @@ class RNN(_RecurrentBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout)
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return rnn_step(projected, state, weight_hh, bias_hh, self.nonlinearity)
+        return rnn_cell(projected, state, weight_hh, bias_hh, self.nonlinearity)
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -156,7 +156,7 @@ class LSTM(_RecurrentBase):
     state_count = 2
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return lstm_step(projected, state, weight_hh, bias_hh)
+        return lstm_cell(projected, state, weight_hh, bias_hh)
 
 
 class GRU(_RecurrentBase):
@@ -167,4 +167,4 @@ class GRU(_RecurrentBase):
     gate_count = 3
 
     def cell(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return gru_step(projected, state, weight_hh, bias_hh)
+        return gru_cell(projected, state, weight_hh, bias_hh)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from scratchnet import backend
+from scratchnet.autograd.broadcast import SumTo
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, binary_operands
-from scratchnet.ops.shape import SumTo
 
 
 class Add(Function):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from scratchnet.autograd.broadcast import BroadcastTo
 from scratchnet.autograd.function import Function, constant_like
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_float_tensor, as_tensor, axis_argument, normalize_axes
-from scratchnet.ops.shape import BroadcastTo
 
 
 def _keep_reduced_axes(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Any:

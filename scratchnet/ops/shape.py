@@ -7,12 +7,11 @@ import itertools
 import math
 from typing import Any
 
+from scratchnet.autograd.broadcast import BroadcastTo, SumTo
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.convert import as_tensor, axis_argument, normalize_axes
-
-_SMALL = 4096  # elements up to which BroadcastTo copies rather than builds a view
 
 
 def _shape_argument(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -61,40 +60,6 @@ class Transpose(Function):
 
     def backward(self, gy: Any) -> Any:
         return Transpose(self.dim0, self.dim1)(gy)
-
-
-class BroadcastTo(Function):
-    """y = x broadcast to a larger shape; the gradient is summed back (``sum_to``)."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
-        if math.prod(self.shape) > _SMALL:  # a read-only view: no memory, whatever the size
-            return xp.broadcast_to(x, self.shape)
-        y = xp.empty(self.shape, dtype=x.dtype)  # a copy is cheaper than a view for small arrays
-        y[...] = x
-        return y
-
-    def backward(self, gy: Any) -> Any:
-        return SumTo(self.inputs[0].shape)(gy)
-
-
-class SumTo(Function):
-    """y = x summed over the axes that broadcasting to x's shape would have added or stretched."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
-    def forward(self, x: xp.ndarray) -> xp.ndarray:
-        lead = x.ndim - len(self.shape)
-        stretched = tuple(lead + i for i, size in enumerate(self.shape)
-                          if size == 1 and x.shape[lead + i] != 1)
-        y = x.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-        return y.reshape(self.shape) if lead else y
-
-    def backward(self, gy: Any) -> Any:
-        return BroadcastTo(self.inputs[0].shape)(gy)
 
 
 class GetItem(Function):

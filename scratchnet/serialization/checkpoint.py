@@ -60,8 +60,16 @@ def save(obj: Any, path: PathLike) -> None:
     "epoch": 3, "rng": sn.get_rng_state()}``. Raises ``SerializationError`` for what cannot be
     saved (object arrays, functions, a Module class that is neither scratchnet's nor registered).
 
+    >>> model = sn.nn.Sequential(sn.nn.Linear(4, 2), sn.nn.ReLU())
     >>> sn.save(model, "model.safetensors")
-    >>> model = sn.load("model.safetensors")
+    >>> loaded = sn.load("model.safetensors")
+    >>> loaded
+    Sequential(
+      (0): Linear(in_features=4, out_features=2, bias=True)
+      (1): ReLU()
+    )
+    >>> bool((loaded[0].weight.numpy() == model[0].weight.numpy()).all())
+    True
     """
     encoder = Encoder()
     try:

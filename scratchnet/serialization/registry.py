@@ -30,7 +30,13 @@ def register_module(cls: ModuleType) -> ModuleType:
     """Allow ``sn.load`` to rebuild ``cls`` (a Module subclass of your own); usable as a decorator.
 
     >>> @sn.register_module
-    ... class Net(nn.Module): ...
+    ... class Net(sn.nn.Module):
+    ...     def __init__(self, hidden=3):
+    ...         super().__init__()
+    ...         self.fc = sn.nn.Linear(2, hidden)
+    >>> sn.save(Net(hidden=5), "net.safetensors")
+    >>> sn.load("net.safetensors").fc
+    Linear(in_features=2, out_features=5, bias=True)
     """
     if not (inspect.isclass(cls) and issubclass(cls, Module)):
         raise TypeError(f"register_module expects a Module subclass, got {cls!r}")

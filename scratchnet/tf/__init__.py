@@ -2,10 +2,13 @@
 programs (tensors, ``GradientTape`` loops, ``tf.nn``, ``tf.data`` pipelines, ``tf.keras``).
 
 >>> import scratchnet.tf as tf
+>>> x, y = tf.ones((4, 3)), tf.zeros((4, 1))
 >>> w = tf.Variable(tf.random.normal((3, 1)))
 >>> with tf.GradientTape() as tape:
 ...     loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
->>> grad = tape.gradient(loss, w)
+>>> grad = tape.gradient(loss, w)   # d mean((x w - y)²) / dw = 2 xᵀ(x w - y) / 4
+>>> np.allclose(grad.numpy(), 2 * x.numpy().T @ (x.numpy() @ w.numpy()) / 4)
+True
 
 Nothing here computes anything itself: every name is a scratchnet function, or a thin adapter
 for TensorFlow's argument names and conventions (``axis``, channels-last images, ``argmax``
@@ -23,7 +26,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
-from scratchnet import __version__, keras
+from scratchnet import keras
 from scratchnet.autograd.tape import GradientTape
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -68,6 +71,7 @@ from scratchnet.tf.math import (
     subtract,
     tanh,
 )
+from scratchnet.version import __version__
 
 _install_keras_alias()
 

@@ -7,8 +7,8 @@ and ``Bidirectional``.
 Weights are stored in the core's layout, as Dense's: ``kernel (G·units, features)``,
 ``recurrent_kernel (G·units, units)`` (Keras stores their transposes), gates in Keras's order, and
 ``bias (G·units,)`` (GRU: ``(2, 3·units)``, input and recurrent biases). Each time step is one of
-``nn.cells``' step formulas (the ones ``nn.RNN/LSTM/GRU`` use), with the GRU's gates reordered to
-PyTorch's r, z, n on the way in.
+``functional.recurrent``'s cell formulas (the ones ``nn.RNN/LSTM/GRU`` use), with the GRU's gates
+reordered to PyTorch's r, z, n on the way in.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from scratchnet import functional as F
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.functional.recurrent import State, gru_cell, lstm_cell, rnn_cell
 from scratchnet.keras.layers.base import Layer
-from scratchnet.nn.cells import State, gru_step, lstm_step, rnn_step
 from scratchnet.ops.shape import concat, split, stack
 
 
@@ -80,11 +80,11 @@ class _KerasRecurrent(Layer):
         return [("cell/vars", entries), ("vars", [])]
 
     def torch_weights(self) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-        """(W_ih, W_hh, b_ih, b_hh) in the gate order of ``nn.cells``' steps."""
+        """(W_ih, W_hh, b_ih, b_hh) in the gate order of ``functional.recurrent``'s cells."""
         return self.kernel, self.recurrent_kernel, self.bias if self.use_bias else None, None
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        """One time step (``nn.cells``)."""
+        """One time step (``functional.recurrent``)."""
         raise NotImplementedError
 
     def forward(self, x: Tensor, initial_state: Any = None) -> Any:
@@ -122,7 +122,7 @@ class SimpleRNN(_KerasRecurrent):
     activations = ("tanh", "relu")
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return rnn_step(projected, state, weight_hh, bias_hh, self.activation)
+        return rnn_cell(projected, state, weight_hh, bias_hh, self.activation)
 
 
 class LSTM(_KerasRecurrent):
@@ -149,7 +149,7 @@ class LSTM(_KerasRecurrent):
             bias.array[self.units:2 * self.units] = 1.0
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return lstm_step(projected, state, weight_hh, bias_hh)
+        return lstm_cell(projected, state, weight_hh, bias_hh)
 
 
 class GRU(_KerasRecurrent):
@@ -184,7 +184,7 @@ class GRU(_KerasRecurrent):
         return reorder(self.kernel), reorder(self.recurrent_kernel), *biases
 
     def step(self, projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
-        return gru_step(projected, state, weight_hh, bias_hh)
+        return gru_cell(projected, state, weight_hh, bias_hh)
 
 
 class Embedding(Layer):

@@ -21,9 +21,9 @@ import os
 import zipfile
 from typing import Any
 
-from scratchnet import __version__
 from scratchnet.keras.saving import h5_weights
 from scratchnet.serialization.atomic import atomic_write
+from scratchnet.version import __version__
 
 SUFFIX = ".keras"
 _HARMLESS = {"dtype": None, "trainable": True, "data_format": "channels_last", "groups": 1,

@@ -5,7 +5,10 @@ Events are written by the ``tensorboard`` package's own event-file writer (the o
 are built in ``summary``. View the runs with ``tensorboard --logdir runs``.
 
 >>> with SummaryWriter("runs/exp1") as writer:
-...     writer.add_scalar("loss/train", loss.item(), global_step=step)
+...     for step, loss in enumerate([0.9, 0.5, 0.3]):
+...         writer.add_scalar("loss/train", loss, global_step=step)
+>>> import os; len(os.listdir("runs/exp1"))   # one event file
+1
 """
 
 from __future__ import annotations

@@ -1,20 +1,55 @@
-"""One time step of an LSTM or a GRU as a single fused Function (forward and hand-written backward
-on arrays), so that a sequence costs one graph node per step and layer instead of a dozen.
+"""The recurrent cells' formulas: one step of an Elman RNN, an LSTM or a GRU, as functions of
+tensors that ``nn.RNNCell``/``LSTMCell``/``GRUCell``, the multi-layer ``nn.RNN``/``LSTM``/``GRU`` and
+the Keras recurrent layers all apply.
 
-Inputs: the projected input ``p = xₜ W_ihᵀ + b_ih`` (computed for the whole sequence at once by
-the layer), the previous state, ``W_hh`` and optionally ``b_hh``. The gates follow PyTorch's
-order (LSTM i, f, g, o; GRU r, z, n), so the weights exchange with ``torch.nn.LSTM/GRU``.
+Each takes the projected input ``p = xₜ W_ihᵀ + b_ih`` (a layer computes it for the whole sequence
+in one GEMM), the old state, ``W_hh`` and ``b_hh`` (or None), and returns the new state as a tuple.
+An LSTM or GRU step is one fused Function (forward and hand-written backward on arrays), so a
+sequence costs one graph node per step and layer instead of a dozen; these support first-order
+gradients only. The gates follow PyTorch's order (LSTM i, f, g, o; GRU r, z, n), so weights
+exchange with ``torch.nn.LSTM/GRU``.
+
+>>> h = sn.zeros(1, 2)
+>>> w_hh = sn.ones(2, 2)
+>>> rnn_cell(sn.tensor([[0.5, -0.5]]), (h,), w_hh, None)[0]    # tanh(p + h W_hhᵀ), h = 0
+tensor([[ 0.4621, -0.4621]])
+>>> p = sn.tensor([[0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0]])   # gates i, f, g, o; h = c = 0
+>>> h, c = lstm_cell(p, (h, h), sn.ones(8, 2), None)   # c' = σ(0)·tanh(±1), h' = σ(0)·tanh(c')
+>>> c
+tensor([[ 0.3808, -0.3808]])
+>>> h
+tensor([[ 0.1817, -0.1817]])
 """
 
 from __future__ import annotations
 
 from scratchnet.autograd.function import ArrayFunction
+from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.functional.linear import linear
+from scratchnet.ops.elementwise import Sigmoid, relu, tanh
+
+State = tuple[Tensor, ...]
+"""A recurrent state: ``(h,)`` for an RNN or GRU, ``(h, c)`` for an LSTM."""
 
 
-def _sigmoid(x: xp.ndarray) -> xp.ndarray:
-    """σ(x) = ½(1 + tanh(x/2)): stable for any x, no overflow warning."""
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+def rnn_cell(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None,
+             nonlinearity: str = "tanh") -> State:
+    """h' = act(p + h W_hhᵀ + b_hh), act = tanh or relu."""
+    activation = tanh if nonlinearity == "tanh" else relu
+    return (activation(projected + linear(state[0], weight_hh, bias_hh)),)
+
+
+def lstm_cell(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """With i, f, g, o = split(p + h W_hhᵀ + b_hh): c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c')
+    (one fused Function, ``LSTMCell``). Returns (h', c')."""
+    return LSTMCell()(projected, *state, weight_hh, *([] if bias_hh is None else [bias_hh]))
+
+
+def gru_cell(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """r = σ(p_r + h_r), z = σ(p_z + h_z), n = tanh(p_n + r·h_n), h' = (1 − z)·n + z·h with
+    (h_r, h_z, h_n) = h W_hhᵀ + b_hh (one fused Function, ``GRUCell``). Returns (h',)."""
+    return (GRUCell()(projected, state[0], weight_hh, *([] if bias_hh is None else [bias_hh])),)
 
 
 def _hidden_grads(d_hidden: xp.ndarray, h: xp.ndarray, weight_hh: xp.ndarray,
@@ -36,7 +71,7 @@ class LSTMCell(ArrayFunction):
         if bias_hh:
             gates += bias_hh[0]
         i, f, g, o = xp.split(gates, 4, axis=1)
-        i, f, g, o = _sigmoid(i), _sigmoid(f), xp.tanh(g), _sigmoid(o)
+        i, f, g, o = Sigmoid.forward(i), Sigmoid.forward(f), xp.tanh(g), Sigmoid.forward(o)
         c_next = f * c + i * g
         tanh_c = xp.tanh(c_next)
         self.saved = (i, f, g, o, tanh_c)
@@ -65,7 +100,7 @@ class GRUCell(ArrayFunction):
             hidden += bias_hh[0]
         p_r, p_z, p_n = xp.split(projected, 3, axis=1)
         h_r, h_z, h_n = xp.split(hidden, 3, axis=1)
-        r, z = _sigmoid(p_r + h_r), _sigmoid(p_z + h_z)
+        r, z = Sigmoid.forward(p_r + h_r), Sigmoid.forward(p_z + h_z)
         n = xp.tanh(p_n + r * h_n)
         self.saved = (r, z, n, h_n)
         return n + z * (h - n)
