@@ -206,6 +206,37 @@ def combine_in_order(partials: Sequence[Any], combine: Callable[[Any, Any], Any]
     return total
 
 
+MULTIPLY_ADDS_PER_ELEMENT_PASS = 32
+"""About how many of a one-thread GEMM's multiply-adds take the time of one element of an
+elementwise pass (BLAS reaches tens of GFLOP/s, a ufunc pass one or two billion elements a second):
+the ``item_cost`` scale of ``matmul``'s rows."""
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """``a @ b`` for 2-D ``a (M, K)`` and ``b (K, N)``, the rows of ``a`` (and of the result)
+    split over the pool, each chunk one single-thread BLAS product into its rows of ``out``
+    (a new C-ordered array when not given). Other shapes go to ``numpy.matmul`` whole.
+
+    Each row of the result is the same dot products whichever chunk computes it, so the result
+    does not depend on timing; OpenBLAS gives the one-thread bits at any thread count here.
+
+    >>> import numpy as np
+    >>> a, b = np.ones((3, 2), np.float32), np.full((2, 4), 2, np.float32)
+    >>> matmul(a, b)[0].tolist()
+    [4.0, 4.0, 4.0, 4.0]
+    """
+    import numpy as np
+
+    if np.ndim(a) != 2 or np.ndim(b) != 2:
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    cost = max(1, a.shape[1] * b.shape[1] // MULTIPLY_ADDS_PER_ELEMENT_PASS)
+    parallel_for(a.shape[0], lambda start, stop: np.matmul(a[start:stop], b, out=out[start:stop]),
+                 item_cost=cost)
+    return out
+
+
 class _Job:
     """One ``parallel_for`` call: its chunks, the next one to claim, and how many are unfinished."""
 

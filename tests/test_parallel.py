@@ -219,3 +219,23 @@ def test_blas_is_kept_at_one_thread():
     pytest.importorskip("threadpoolctl")
     parallel.set_num_threads(parallel.get_num_threads())
     assert parallel.blas_threads() == 1
+
+
+@pytest.mark.parametrize("m, k, n", [(0, 5, 3), (1, 1, 1), (7, 1000, 3), (128, 3136, 128), (513, 257, 129),
+                                     (300, 64, 4000)])
+def test_matmul_split_by_rows_equals_one_product(threads, m, k, n):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k)).astype(np.float32).T  # a transposed view, as Linear passes
+    result = parallel.matmul(a, b)
+    assert result.shape == (m, n) and result.dtype == np.float32 and result.flags.c_contiguous
+    np.testing.assert_array_equal(result, a @ b)
+    np.testing.assert_allclose(result, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-3)
+
+
+def test_matmul_of_other_shapes_is_numpy_matmul():
+    a, b = np.ones((2, 3, 4)), np.ones((4, 5))
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.matmul(a, b))
+    np.testing.assert_array_equal(parallel.matmul(np.ones(4), np.ones(4)), 4.0)
+    with pytest.raises(ValueError):
+        parallel.matmul(np.ones((3, 4)), np.ones((5, 2)))
