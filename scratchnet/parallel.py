@@ -47,17 +47,22 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-MIN_CHUNK_COST = 65536
-"""Elements of work below which a chunk is not worth handing to another thread.
+MIN_CHUNK_COST = 1 << 20
+"""Elements of work (one elementwise pass over one element each) below which a chunk is not
+worth handing to another thread: about 150 us of one thread's work.
 
-Measured on the shared 2-core development machine (NumPy 2.4, float32, load average 6-7, so
-figures from a busy machine) with ``python benchmarks/parallel_threshold.py``: the median of
-``np.multiply(a, b, out=c)`` over ``n`` elements on one thread against two halves over two
-threads. Handing a chunk to a worker and waiting for it costs 8-25 us, while one thread's pass
-over 64k elements takes 9 us: a chunk smaller than that costs more to hand off than it saves
-(under that load the split lost at every size; the issue's quiet-machine figures gave 1.4-1.6x
-from 1M elements). A routine whose items cost more than one element's pass says so with
-``item_cost``; the lead re-measures on a quiet machine."""
+Measured on the shared 2-core development machine, busy (load average 7-14), NumPy 2.4, float32:
+- ``python benchmarks/parallel_threshold.py``: ``np.multiply(a, b, out=c)`` over ``n`` elements
+  on one thread against two halves over two threads. Handing a chunk to a worker and waiting for
+  it costs 8-25 us (median), while one thread's pass over 64k elements takes 9 us and over 1M
+  160 us; on that busy machine the split never won (there was no idle core), while the issue's
+  quiet-machine figures gave 1.4-1.6x for passes over 3.2M elements.
+- The seed MLP's training step (``benchmarks/training.py``-style, batch 32) at two threads with
+  a 64k threshold split Adam's 101,770-parameter update in two: 0.62 -> 1.02 ms a step, against
+  0.63 ms unsplit. A woken worker that takes the GIL and is then descheduled stalls the step,
+  so small work stays on the calling thread.
+A routine whose items cost more than one element's pass says so with ``item_cost``; the lead
+re-measures on a quiet machine."""
 
 
 def default_num_threads() -> int:
@@ -206,10 +211,11 @@ def combine_in_order(partials: Sequence[Any], combine: Callable[[Any, Any], Any]
     return total
 
 
-MULTIPLY_ADDS_PER_ELEMENT_PASS = 32
+MULTIPLY_ADDS_PER_ELEMENT_PASS = 8
 """About how many of a one-thread GEMM's multiply-adds take the time of one element of an
-elementwise pass (BLAS reaches tens of GFLOP/s, a ufunc pass one or two billion elements a second):
-the ``item_cost`` scale of ``matmul``'s rows."""
+elementwise pass, the ``item_cost`` scale of ``matmul``'s rows: measured here, a (128, 3136) by
+(3136, 128) float32 product (51M multiply-adds) took 1.3 ms, about 40 G/s, and a pass over 1M
+float32 elements 160 us, about 6.5 G/s."""
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:

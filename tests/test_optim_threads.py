@@ -19,7 +19,7 @@ CONFIGS = [
     ("Adadelta", {"lr": 1.0, "weight_decay": 1e-2, "maximize": True}),
 ]
 # sizes around the split points: a large matrix, odd vectors, an empty parameter, an F-ordered one
-SHAPES = [(300, 77), (31, 17), (1001,), (0,), (64, 33, 3), (5,), (257, 129)]
+SHAPES = [(300, 77), (31, 17), (1001,), (0,), (64, 33, 3), (5,), (1023, 257)]
 
 
 def parameters(seed=0):

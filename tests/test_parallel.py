@@ -21,8 +21,11 @@ def random_rows(rows, columns, seed=0):
     return np.random.default_rng(seed).standard_normal((rows, columns)).astype(np.float32)
 
 
-@pytest.mark.parametrize("rows, columns", [(1, 1), (7, 3), (3, 65535), (3, 65536), (2, 65537),
-                                           (131, 1023), (1001, 257), (5, 100_003)])
+LIMIT = parallel.MIN_CHUNK_COST
+
+
+@pytest.mark.parametrize("rows, columns", [(1, 1), (7, 3), (2, LIMIT - 1), (2, LIMIT), (3, LIMIT + 1),
+                                           (131, LIMIT // 64 - 1), (1001, 2049), (5, LIMIT // 3 + 3)])
 def test_elementwise_bitwise_equal_to_one_thread(threads, rows, columns):
     x = random_rows(rows, columns)
     expected = np.tanh(x) * np.exp(-x) + 0.5
@@ -37,8 +40,8 @@ def test_elementwise_bitwise_equal_to_one_thread(threads, rows, columns):
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("n_items, item_cost", [(0, 1), (1, 10**9), (2, 10**9), (5, 10**9), (7, 40_000),
-                                                (100, 1), (65536 * 3, 1), (1000, 131)])
+@pytest.mark.parametrize("n_items, item_cost", [(0, 1), (1, 10**9), (2, 10**9), (5, 10**9), (7, LIMIT // 2),
+                                                (100, 1), (LIMIT * 3, 1), (1000, LIMIT // 500)])
 def test_chunks_cover_range_in_order_and_respect_threshold(threads, n_items, item_cost):
     bounds = parallel.chunk_bounds(n_items, item_cost)
     starts = [start for start, _ in bounds]
