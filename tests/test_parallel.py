@@ -242,3 +242,18 @@ def test_matmul_of_other_shapes_is_numpy_matmul():
     np.testing.assert_array_equal(parallel.matmul(np.ones(4), np.ones(4)), 4.0)
     with pytest.raises(ValueError):
         parallel.matmul(np.ones((3, 4)), np.ones((5, 2)))
+
+
+def test_import_reads_the_thread_count_and_limits_blas():
+    pytest.importorskip("threadpoolctl")
+    import os
+    import subprocess
+    import sys
+
+    code = ("import scratchnet as sn, scratchnet.parallel as p, numpy as np; "
+            "print(sn.get_num_threads(), p.blas_threads(), sn.set_num_threads is p.set_num_threads)")
+    environment = dict(os.environ, OMP_NUM_THREADS="3", OPENBLAS_NUM_THREADS="2")
+    environment.pop("SCRATCHNET_NUM_THREADS", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment,
+                            check=True)
+    assert result.stdout.split() == ["3", "1", "True"]
