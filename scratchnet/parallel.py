@@ -166,8 +166,8 @@ def parallel_for(n_items: int, work: Callable[[int, int], Any], *, item_cost: in
 def parallel_reduce(n_items: int, partial: Callable[[int, int], Any], *, item_cost: int = 1,
                     combine: Callable[[Any, Any], Any] | None = None) -> Any:
     """``partial(start, stop)`` over the chunks of ``chunk_bounds(n_items, item_cost)``, combined
-    left to right in chunk order: ``combine(combine(p0, p1), p2)...`` (``p0 + p1 + ...`` by
-    default, added in place into ``p0`` when it is an array). The order never depends on which
+    left to right in chunk order: ``combine(combine(p0, p1), p2)...`` (``(p0 + p1) + p2 ...`` by
+    default; see ``combine_in_order``). The order never depends on which
     thread finished first, so the result is bitwise reproducible at a given thread count and,
     at one thread (one chunk), is exactly ``partial(0, n_items)``.
 
@@ -195,16 +195,17 @@ def parallel_reduce(n_items: int, partial: Callable[[int, int], Any], *, item_co
 
 def combine_in_order(partials: Sequence[Any], combine: Callable[[Any, Any], Any] | None = None) -> Any:
     """Fold ``partials`` left to right: ``combine(combine(p0, p1), p2)...``; without ``combine``
-    the sum, accumulated in place into ``p0`` when it is a writeable array (it is a fresh partial).
+    the sum ``(p0 + p1) + p2 ...``, accumulated in place after the first addition (into an array
+    of its own, so no partial is written).
 
     >>> combine_in_order([1, 2, 3])
     6
     """
     total = partials[0]
-    for value in partials[1:]:
+    for position, value in enumerate(partials[1:]):
         if combine is not None:
             total = combine(total, value)
-        elif getattr(total, "flags", None) is not None and total.flags.writeable and total.ndim:
+        elif position and getattr(total, "ndim", 0):
             total += value
         else:
             total = total + value

@@ -257,3 +257,12 @@ def test_import_reads_the_thread_count_and_limits_blas():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment,
                             check=True)
     assert result.stdout.split() == ["3", "1", "True"]
+
+
+def test_reduction_never_writes_into_a_partial(threads):
+    kept = [np.full(3, float(index)) for index in range(3)]
+    total = parallel.parallel_reduce(3, lambda start, stop: kept[start], item_cost=10**7)
+    starts = [start for start, _ in parallel.chunk_bounds(3, 10**7)]
+    np.testing.assert_array_equal(total, np.full(3, float(sum(starts))))
+    for index, array in enumerate(kept):
+        np.testing.assert_array_equal(array, np.full(3, float(index)))
