@@ -10,7 +10,9 @@ module owns those threads and the BLAS libraries' threads, and gives the kernels
 - ``parallel_reduce(n_items, partial, item_cost=...)`` calls ``partial(start, stop)`` on the same
   chunks and adds the partial results in chunk order (or ``combine``s them), whichever thread
   finished first: a sum is bitwise the same from run to run at a given thread count.
-- ``chunk_bounds(n_items, item_cost)`` is the plan both follow. The boundaries depend only on
+- ``matmul(a, b)`` is a product of two matrices split by rows that way, one single-thread BLAS
+  product per chunk.
+- ``chunk_bounds(n_items, item_cost)`` is the plan they follow. The boundaries depend only on
   ``n_items``, ``item_cost`` and the thread count, never on timing; below ``MIN_CHUNK_COST``
   elements of work per chunk the work is not split and runs on the calling thread.
 - ``set_num_threads(n)`` / ``get_num_threads()`` (PyTorch's names) size the pool. The default is
@@ -20,8 +22,9 @@ module owns those threads and the BLAS libraries' threads, and gives the kernels
   slowed 25-30x; the parallelism comes from this pool instead, whose workers take chunks as they
   are free, so a busy core slows a step by about its share.
 
-Calls made from inside a chunk (nested calls) run on the thread that makes them, with the same
-chunk boundaries, so they cannot deadlock. At one thread nothing is split: results are exactly
+Calls made from inside a chunk (nested calls) run on the thread that makes them (a nested
+``parallel_reduce`` over the same chunks, in order, so its bits do not change), so they cannot
+deadlock. At one thread nothing is split: results are exactly
 those of the plain NumPy code.
 
 >>> import numpy as np
@@ -46,6 +49,8 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from scratchnet.backend import xp
 
 MIN_CHUNK_COST = 1 << 20
 """Elements of work (one elementwise pass over one element each) below which a chunk is not
@@ -232,14 +237,12 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     >>> matmul(a, b)[0].tolist()
     [4.0, 4.0, 4.0, 4.0]
     """
-    import numpy as np
-
-    if np.ndim(a) != 2 or np.ndim(b) != 2:
-        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if xp.ndim(a) != 2 or xp.ndim(b) != 2:
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
     if out is None:
-        out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+        out = xp.empty((a.shape[0], b.shape[1]), dtype=xp.result_type(a, b))
     cost = max(1, a.shape[1] * b.shape[1] // MULTIPLY_ADDS_PER_ELEMENT_PASS)
-    parallel_for(a.shape[0], lambda start, stop: np.matmul(a[start:stop], b, out=out[start:stop]),
+    parallel_for(a.shape[0], lambda start, stop: xp.matmul(a[start:stop], b, out=out[start:stop]),
                  item_cost=cost)
     return out
 
@@ -340,8 +343,7 @@ def blas_libraries() -> list[Any]:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return []
-    import numpy
-    folder = os.path.dirname(os.path.dirname(numpy.__file__))
+    folder = os.path.dirname(os.path.dirname(xp.__file__))
     return [library for library in ThreadpoolController().select(user_api="blas").lib_controllers
             if os.path.realpath(library.filepath).startswith(os.path.realpath(folder))
             and "numpy" in library.filepath]
