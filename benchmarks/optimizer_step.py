@@ -5,7 +5,9 @@ shifts, the classifier) at a width that gives about 10 million float32 parameter
 has a random gradient; the figure is the median time of one ``optimizer.step()`` over ``repeats``
 steps after two warm-up steps (state allocated), the two frameworks taking turns. The ratio is
 scratchnet / PyTorch (below 1 is faster). PyTorch runs with 2 threads
-(``torch.set_num_threads(2)``); NumPy ufuncs use one.
+(``torch.set_num_threads(2)``); scratchnet splits the update over its own threads
+(``sn.get_num_threads()``: the usable cores unless ``SCRATCHNET_NUM_THREADS`` or ``OMP_NUM_THREADS``
+says otherwise).
 
 Run: ``python benchmarks/optimizer_step.py [--repeats 7] [--width 0.625] [--optimizers SGD Adam]``.
 """

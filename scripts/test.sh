@@ -16,4 +16,7 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
   apt-get update -qq && apt-get install -y -qq chromium fonts-nanum
 fi
 python3 -m pip install -q -e '.[dev]'
+# scratchnet's kernels on two threads (its pool; NumPy's BLAS stays at one), as a user's 2-core machine;
+# SCRATCHNET_NUM_THREADS=1 bash scripts/test.sh runs the suite on one
+export SCRATCHNET_NUM_THREADS="${SCRATCHNET_NUM_THREADS:-2}"
 python3 -m pytest "$@"
