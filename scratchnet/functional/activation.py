@@ -13,9 +13,9 @@ from typing import Any
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.layout import against_zeros
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import relu, sigmoid, tanh
-from scratchnet.ops.layout import against_zeros
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softmax", "log_softmax",
            "softmax_array", "log_softmax_array", "erf_array"]

@@ -2,85 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.functional.im2col import in_layout_of
+from scratchnet.layout import ChannelRows
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import sqrt
 from scratchnet.ops.shape import pad
-
-
-class ChannelRows:
-    """An ``(N, C, ...)`` array seen as a 2-D array of long contiguous rows, so that per-channel sums
-    and scalings run over long inner loops (NumPy is slow over short ones, like the 16 channels of
-    a pixel).
-
-    Channel planes (``(C, N, ...)`` memory, as convolution outputs) become ``(C, N·…)``, one channel
-    per row; channels-last memory (and ``(N, C)`` input) becomes ``(N·…·H, W·C)``, the channel
-    cycling along each row; channels-first memory becomes ``(N·C, H·W)``, one channel per row,
-    repeating. A per-channel vector is ``spread`` to match. An input in none of these memory
-    orders is copied to channels-first once.
-    """
-
-    def __init__(self, a: xp.ndarray) -> None:
-        self.shape, self.channels = a.shape, a.shape[1]
-        if a.ndim > 2 and xp.moveaxis(a, 1, 0).flags.c_contiguous:
-            self.layout, rows = "planes", self.channels
-            width = a.size // rows
-        elif xp.moveaxis(a, 1, -1).flags.c_contiguous:
-            self.layout, width = "channels_last", (a.shape[-1] if a.ndim > 2 else 1) * self.channels
-            rows = a.size // width
-        else:
-            a = xp.ascontiguousarray(a)
-            self.layout, rows = "channels_first", a.shape[0] * self.channels
-            width = math.prod(a.shape[2:])
-        arranged = self._arranged(a)  # both sizes given: an empty batch has rows of known width
-        self.arranged_shape, self.rows = arranged.shape, arranged.reshape(rows, width)
-
-    def rows_of(self, b: xp.ndarray) -> xp.ndarray:
-        """``b`` (shaped like the array) as rows of the same layout (copied if stored otherwise)."""
-        b = in_layout_of(b, self.array(self.rows))
-        return self._arranged(b).reshape(self.rows.shape)
-
-    def _arranged(self, a: xp.ndarray) -> xp.ndarray:
-        """The ``(N, C, ...)`` array with its axes in this layout's memory order."""
-        if self.layout == "planes":
-            return xp.moveaxis(a, 1, 0)
-        return xp.moveaxis(a, 1, -1) if self.layout == "channels_last" else a
-
-    def array(self, rows: xp.ndarray) -> xp.ndarray:
-        """Rows of this layout back as an ``(N, C, ...)`` array (a view)."""
-        arranged = rows.reshape(self.arranged_shape)
-        if self.layout == "planes":
-            return xp.moveaxis(arranged, 0, 1)
-        return xp.moveaxis(arranged, -1, 1) if self.layout == "channels_last" else arranged
-
-    def sum(self, rows: xp.ndarray, other: xp.ndarray | None = None) -> xp.ndarray:
-        """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product).
-
-        The plain sum is a matrix-vector product with ones (BLAS: several times faster than NumPy's
-        pairwise ``sum`` over long rows)."""
-        along_columns = self.layout == "channels_last"
-        if other is not None:
-            partial = xp.einsum("ij,ij->j", rows, other) if along_columns else xp.vecdot(rows, other)
-        elif along_columns:
-            partial = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
-        else:
-            partial = rows @ xp.ones(rows.shape[1], dtype=rows.dtype)
-        return partial.reshape(-1, self.channels).sum(axis=0)
-
-    def spread(self, per_channel: xp.ndarray) -> xp.ndarray:
-        """A ``(C,)`` vector tiled to broadcast against the rows."""
-        if self.layout == "planes":
-            return per_channel[:, None]
-        if self.layout == "channels_last":
-            return xp.tile(per_channel, self.rows.shape[1] // self.channels)
-        return xp.tile(per_channel, self.rows.shape[0] // self.channels)[:, None]
 
 
 class BatchNorm(ArrayFunction):

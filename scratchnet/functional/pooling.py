@@ -19,8 +19,6 @@ from scratchnet.functional.im2col import (
     Padding2d,
     Pair,
     crop_2d,
-    image_array,
-    in_layout_of,
     kernel_offsets,
     pad_2d,
     padding_2d,
@@ -28,8 +26,8 @@ from scratchnet.functional.im2col import (
     window_offset,
     windows,
 )
+from scratchnet.layout import new_array_like, offsets_outermost, stored_like
 from scratchnet.ops.convert import as_tensor
-from scratchnet.ops.layout import memory_order
 
 
 class MaxPool2d(ArrayFunction):
@@ -46,7 +44,7 @@ class MaxPool2d(ArrayFunction):
         view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
         self.padded_shape = x_padded.shape
         if self.tiles:  # one copy (each element read once) makes every offset's slice contiguous
-            view = _offsets_outermost(view)
+            view = offsets_outermost(view)
         offsets = kernel_offsets(self.kernel_size)
         y = view[..., 0, 0].copy(order="K")  # keeps the input's memory order
         self.argmax = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) < 256 else xp.int32)
@@ -67,9 +65,9 @@ class MaxPool2d(ArrayFunction):
         return self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        gy = in_layout_of(gy, self.argmax)
+        gy = stored_like(gy, self.argmax)
         tiles = self.tiles
-        grad = image_array(self.padded_shape, gy.dtype, gy, zeroed=not tiles)
+        grad = new_array_like(self.padded_shape, gy.dtype, gy, zeroed=not tiles)
         if tiles:  # windows do not overlap: each offset writes its own elements, once
             (oh, ow), (kh, kw) = gy.shape[2:], self.kernel_size
             grad[:, :, oh * kh:] = 0
@@ -81,17 +79,6 @@ class MaxPool2d(ArrayFunction):
             else:
                 grad[:, :, rows, cols] += gy * (self.argmax == k)
         return crop_2d(grad, self.padding)
-
-
-def _offsets_outermost(view: xp.ndarray) -> xp.ndarray:
-    """A copy of the window view ``(N, C, OH, OW, KH, KW)`` stored kernel offset first, each
-    offset's ``(N, C, OH, OW)`` slice contiguous in the input's memory order (the elementwise passes
-    over it then run on contiguous memory instead of every other element)."""
-    order = memory_order(view[..., 0, 0])
-    stored = xp.empty(view.shape[4:] + tuple(view.shape[axis] for axis in order), dtype=view.dtype)
-    copy = stored.transpose([2 + order.index(axis) for axis in range(4)] + [0, 1])
-    copy[...] = view
-    return copy
 
 
 class AvgPool2d(ArrayFunction):
@@ -124,7 +111,7 @@ class AvgPool2d(ArrayFunction):
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
         share = gy / self.divisor
-        grad = image_array(self.padded_shape, gy.dtype, gy)
+        grad = new_array_like(self.padded_shape, gy.dtype, gy)
         for i, j in kernel_offsets(self.kernel_size):
             rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
             grad[:, :, rows, cols] += share

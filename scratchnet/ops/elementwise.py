@@ -8,8 +8,8 @@ from typing import Any
 from scratchnet.autograd.function import Function, constant_like
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.layout import against_zeros
 from scratchnet.ops.convert import as_float_tensor, as_tensor, binary_operands
-from scratchnet.ops.layout import against_zeros
 
 
 class Exp(Function):
