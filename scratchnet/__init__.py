@@ -92,6 +92,7 @@ from scratchnet.ops.shape import (
                                        view,
 )
 from scratchnet.ops.torch_style import add, clone, div, matmul, mul, pow, sub
+from scratchnet.parallel import get_num_threads, set_num_threads
 
 # dtypes under PyTorch's names (NumPy dtypes, so they equal NumPy's and their names: sn.float32 == "float32")
 float32 = float = _np_dtype("float32")  # noqa: A001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scratchnet import parallel
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -12,14 +13,16 @@ from scratchnet.ops.convert import as_tensor
 
 def _times_weight_transposed(rows: xp.ndarray, weight: xp.ndarray) -> xp.ndarray:
     """rows·Wᵀ. With fewer rows than outputs OpenBLAS is faster at the same product computed as
-    (W·rowsᵀ)ᵀ (about 1.4x for a batch of 32 through 784 → 128); that result is an F-ordered view."""
+    (W·rowsᵀ)ᵀ (about 1.4x for a batch of 32 through 784 → 128); that result is an F-ordered view.
+    Large products are split by rows over scratchnet's threads (``parallel.matmul``)."""
     if rows.shape[0] < weight.shape[0]:
-        return (weight @ rows.T).T
-    return rows @ weight.T
+        return parallel.matmul(weight, rows.T).T
+    return parallel.matmul(rows, weight.T)
 
 
 class Linear(ArrayFunction):
-    """y = x·Wᵀ + b over any leading axes; gx = gy·W, gW = gyᵀ·x, gb = Σ gy."""
+    """y = x·Wᵀ + b over any leading axes; gx = gy·W, gW = gyᵀ·x, gb = Σ gy (the products split
+    by rows over scratchnet's threads)."""
 
     def forward(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> xp.ndarray:
         rows = x.reshape(-1, x.shape[-1])
@@ -31,8 +34,8 @@ class Linear(ArrayFunction):
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
         x, weight = self.inputs[0].array, self.inputs[1].array
         gy_rows = gy.reshape(-1, weight.shape[0])
-        gx = (gy_rows @ weight).reshape(x.shape) if self.needs_input_grad[0] else None
-        gw = gy_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        gx = parallel.matmul(gy_rows, weight).reshape(x.shape) if self.needs_input_grad[0] else None
+        gw = parallel.matmul(gy_rows.T, x.reshape(-1, x.shape[-1])) if self.needs_input_grad[1] else None
         if len(self.inputs) == 3:
             return gx, gw, gy_rows.sum(axis=0) if self.needs_input_grad[2] else None
         return gx, gw

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scratchnet import backend
+from scratchnet import backend, parallel
 from scratchnet.autograd.function import Function
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
@@ -87,10 +87,11 @@ class Pow(Function):
 
 class MatMul(Function):
     """z = x @ y (NumPy's matmul: batched, broadcast, 1-D operands promoted);
-    dz/dx = gz @ yᵀ, dz/dy = xᵀ @ gz."""
+    dz/dx = gz @ yᵀ, dz/dy = xᵀ @ gz. A product of two matrices is split by rows over
+    scratchnet's threads (``parallel.matmul``)."""
 
     def forward(self, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
-        return xp.matmul(x, y)
+        return parallel.matmul(x, y)
 
     def backward(self, gz: Any) -> tuple[Any, Any]:
         x, y = self.input_values()

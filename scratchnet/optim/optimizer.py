@@ -5,14 +5,21 @@ of that group) and ``state`` (a dict from parameter to its buffers). Subclasses 
 parameter's state (``_init_state``) and how to update one parameter in place (``_update``).
 Updates write into ``param.array`` and the preallocated state arrays with NumPy ``out=`` and
 in-place operators; the few temporaries go to a reusable workspace, so a step allocates no arrays.
+Every ``_update`` is elementwise, so ``step`` splits all parameters' updates, laid end to end as one
+flat range, over scratchnet's threads (as PyTorch's foreach kernels): the same bits at any thread
+count.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scratchnet import parallel
 from scratchnet.autograd.config import enable_grad
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import is_floating, xp
@@ -45,14 +52,15 @@ def scaled_square(grad: xp.ndarray, scale: float, out: xp.ndarray) -> xp.ndarray
 
 class Workspace:
     """Reusable scratch arrays: ``get(slot, like)`` is a view of ``like``'s shape and dtype into a
-    flat buffer that grows to the largest parameter once and is then reused on every step."""
+    flat buffer that grows to the largest parameter once and is then reused on every step. Each
+    thread has its own buffers, so updates of different parameters can run at once."""
 
     def __init__(self) -> None:
-        self._buffers: dict[tuple[int, xp.dtype], xp.ndarray] = {}
+        self._buffers: dict[tuple[int, int, xp.dtype], xp.ndarray] = {}
 
     def get(self, slot: int, like: xp.ndarray) -> xp.ndarray:
         """A scratch array shaped like ``like`` (contents undefined); distinct slots never overlap."""
-        key = (slot, like.dtype)
+        key = (threading.get_ident(), slot, like.dtype)
         buffer = self._buffers.get(key)
         if buffer is None or buffer.size < like.size:
             buffer = self._buffers[key] = xp.empty(like.size, dtype=like.dtype)
@@ -155,6 +163,13 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._apply(self._pending_updates())
+        return loss
+
+    def _pending_updates(self) -> list[tuple[xp.ndarray, xp.ndarray, dict[str, Any], dict[str, Any]]]:
+        """``(param, grad, state, group)`` for every parameter that has a gradient, its state made
+        on its first step."""
+        updates = []
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is None:
@@ -165,8 +180,54 @@ class Optimizer:
                 state = self.state.get(param)
                 if state is None:
                     state = self.state[param] = self._init_state(param.array, group)
-                self._update(param.array, grad, state, group)
-        return loss
+                updates.append((param.array, grad, state, group))
+        return updates
+
+    passes_per_element = 12
+    """About how many elementwise passes ``_update`` makes: the work per element that ``_apply``
+    gives ``parallel.chunk_bounds`` (a small model's update stays on one thread)."""
+
+    def _apply(self, updates: list[tuple[xp.ndarray, xp.ndarray, dict[str, Any], dict[str, Any]]]) -> None:
+        """Run ``_update`` on every parameter, the parameters laid end to end as one flat range
+        split over scratchnet's threads; a parameter cut by a chunk boundary is updated piece by
+        piece on flat views of it, its gradient and its state (its scalar state, such as the step
+        count, taken from the first piece; state arrays a piece made, gathered in order)."""
+        offsets = list(itertools.accumulate((update[0].size for update in updates), initial=0))
+        if len(parallel.chunk_bounds(offsets[-1], self.passes_per_element)) == 1:
+            for update in updates:
+                self._update(*update)
+            return
+        updates = [(param, xp.ascontiguousarray(grad), state, group) for param, grad, state, group in updates]
+        for update in updates:
+            if not update[0].size:  # nothing to split, but its step count goes on
+                self._update(*update)
+        pieces: dict[tuple[int, int], dict[str, Any]] = {}
+
+        def work(start: int, stop: int) -> None:
+            for index in range(bisect.bisect_right(offsets, start) - 1, len(updates)):
+                begin, end = offsets[index], offsets[index + 1]
+                if begin >= stop:
+                    break
+                if begin == end:
+                    continue
+                low, high = max(start, begin) - begin, min(stop, end) - begin
+                if (low, high) == (0, end - begin) or (low == 0 and not _splittable(*updates[index])):
+                    self._update(*updates[index])
+                elif _splittable(*updates[index]):
+                    pieces[index, low] = self._update_piece(updates[index], low, high)
+
+        parallel.parallel_for(offsets[-1], work, item_cost=self.passes_per_element)
+        for index, group_pieces in itertools.groupby(sorted(pieces.items()), key=lambda item: item[0][0]):
+            _gather_state(updates[index], [piece for _, piece in group_pieces])
+
+    def _update_piece(self, update: tuple[xp.ndarray, xp.ndarray, dict[str, Any], dict[str, Any]],
+                      low: int, high: int) -> dict[str, Any]:
+        """``_update`` on elements ``low:high`` of a parameter; returns the piece's state dict."""
+        param, grad, state, group = update
+        piece = {key: _flat(value)[low:high] if _shaped_like(value, param) else value
+                 for key, value in state.items()}
+        self._update(_flat(param)[low:high], _flat(grad)[low:high], piece, group)
+        return piece
 
     def _effective_grad(self, param: xp.ndarray, grad: xp.ndarray, group: dict[str, Any],
                         weight_decay: float) -> xp.ndarray:
@@ -311,6 +372,35 @@ class Optimizer:
             lines.append(f"Parameter Group {number}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _flat(array: xp.ndarray) -> xp.ndarray:
+    """A C-contiguous array as a 1-D view."""
+    return array.reshape(-1)
+
+
+def _shaped_like(value: Any, param: xp.ndarray) -> bool:
+    """Whether a state entry is an array of the parameter's shape (updated elementwise with it)."""
+    return isinstance(value, xp.ndarray) and value.shape == param.shape
+
+
+def _splittable(param: xp.ndarray, grad: xp.ndarray, state: dict[str, Any], group: dict[str, Any]) -> bool:
+    """Whether flat views of the parameter and its state arrays are views, not copies."""
+    return param.flags.c_contiguous and all(value.flags.c_contiguous for value in state.values()
+                                            if _shaped_like(value, param))
+
+
+def _gather_state(update: tuple[xp.ndarray, xp.ndarray, dict[str, Any], dict[str, Any]],
+                  pieces: list[dict[str, Any]]) -> None:
+    """Write back what the pieces of a split update changed in the parameter's state: scalars
+    from the first piece (every piece computed the same), arrays a piece replaced or added
+    joined in piece order (arrays updated in place through views need nothing)."""
+    param, _, state, _ = update
+    for key, value in pieces[0].items():
+        if not isinstance(value, xp.ndarray):
+            state[key] = value
+        elif not (_shaped_like(state.get(key), param) and xp.shares_memory(value, state[key])):
+            state[key] = xp.concatenate([piece[key] for piece in pieces]).reshape(param.shape)
 
 
 def _is_index(value: Any) -> bool:
