@@ -80,7 +80,7 @@ def conv_gemms_alone(batch: int, cin: int, cout: int, size: int) -> Callable:
     conv = Conv2d((1, 1), ((1, 1), (1, 1)), (1, 1), groups=1)
     conv.forward(rng.random((batch, cin, size, size), dtype=np.float32),
                  rng.random((cout, cin, 3, 3), dtype=np.float32), np.zeros(cout, dtype=np.float32))
-    kernel, blocks = conv.group_kernels[0].kernel, conv.patches.blocks
+    kernel, blocks = conv.group_kernels[0].kernel, conv.patches.blocks(0, batch)
     cols = rng.random(conv.patches.buffer().shape, dtype=np.float32)
     gy = rng.random((cout, cols.shape[1]), dtype=np.float32)
     out, grad = np.empty_like(gy), np.zeros_like(kernel)

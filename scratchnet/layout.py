@@ -16,7 +16,8 @@ them without a copy. NumPy runs an elementwise operation in one long loop when a
 are stored alike; a broadcast operand, or one stored in another order, makes it loop over the
 innermost axis only (28 pixels of an image row at a time, two to three times slower). So:
 
-- elementwise routines run on the array's *memory rows* (``on_memory_rows``, ``against_zeros``);
+- elementwise routines run on the array's *memory rows*, chunks of rows split over the threads
+  (``memory_rows``, ``split_rows``, ``elementwise``, ``against_zeros``);
 - gradients and new arrays are made in the order of the forward's array (``stored_like``,
   ``new_array_like``);
 - per-channel work (batch norm) sees the array as rows of one channel each (``ChannelRows``);
@@ -40,6 +41,7 @@ import math
 from collections.abc import Callable
 
 from scratchnet.backend import xp
+from scratchnet.parallel import parallel_for, parallel_reduce
 
 
 def memory_order(a: xp.ndarray) -> list[int]:
@@ -95,25 +97,67 @@ def images_of_planes(planes: xp.ndarray, batch: int, size: tuple[int, int]) -> x
     return planes.reshape(planes.shape[0], batch, *size).transpose(1, 0, 2, 3)
 
 
-def on_memory_rows(function: Callable[[xp.ndarray], xp.ndarray], a: xp.ndarray) -> xp.ndarray:
-    """``function(a)`` for an elementwise ``function``, run on ``a``'s memory seen as rows (its
-    outermost stored axis by all the others) and returned in ``a``'s shape and memory order. An
-    ``a`` not stored contiguously goes to ``function`` as it is.
+def memory_rows(a: xp.ndarray) -> tuple[xp.ndarray, Callable[[xp.ndarray], xp.ndarray]] | None:
+    """``a``'s memory seen as rows, its outermost stored axis by all the others (a C-contiguous 2-D
+    view), and the function that turns a rows-shaped result back into ``a``'s shape and memory
+    order; None for an ``a`` of under two axes, empty, or not stored contiguously.
 
-    >>> on_memory_rows(xp.negative, xp.arange(6.0).reshape(2, 3).T).flags.f_contiguous
-    True
+    >>> rows, back = memory_rows(xp.zeros((2, 3, 4)).transpose(1, 0, 2))
+    >>> rows.shape, back(rows).shape
+    ((2, 12), (3, 2, 4))
     """
-    if a.ndim < 2 or a.size == 0 or (a.ndim == 2 and a.flags.c_contiguous):
-        return function(a)
+    if a.ndim < 2 or a.size == 0:
+        return None
     if a.flags.c_contiguous:
-        return function(a.reshape(a.shape[0], -1)).reshape(a.shape)
+        return a.reshape(a.shape[0], -1), lambda rows: rows.reshape(a.shape)
     if a.flags.f_contiguous:  # stored in reverse axis order: the transpose is C-contiguous
-        return on_memory_rows(function, a.T).T
+        rows, back = memory_rows(a.T)
+        return rows, lambda result: back(result).T
     order = memory_order(a)
     stored = a.transpose(order)
     if not stored.flags.c_contiguous:
-        return function(a)
-    return function(stored.reshape(stored.shape[0], -1)).reshape(stored.shape).transpose(xp.argsort(order))
+        return None
+    return (stored.reshape(stored.shape[0], -1),
+            lambda rows: rows.reshape(stored.shape).transpose(xp.argsort(order)))
+
+
+def split_rows(rows: xp.ndarray, work: Callable[[slice], object]) -> None:
+    """``work(chunk)`` for chunks (slices) of the rows of a 2-D array, over the threads
+    (``scratchnet.parallel``): how every elementwise routine splits. ``work`` writes only its own
+    rows, so the result has the same bits at any thread count."""
+    parallel_for(rows.shape[0], lambda start, stop: work(slice(start, stop)), item_cost=rows.shape[1])
+
+
+def elementwise(function: Callable[..., object], a: xp.ndarray, *others: xp.ndarray,
+                dtype: xp.dtype | None = None) -> xp.ndarray:
+    """The array ``out`` of ``a``'s shape and memory order (and ``dtype``, else ``a``'s) filled by
+    ``function(a_part, *other_parts, out=out_part)`` on chunks of memory rows over the threads;
+    ``others`` (of ``a``'s shape) are brought to ``a``'s memory order first. An ``a`` that is not
+    stored contiguously goes to ``function`` whole (``out=None``: it returns the result).
+
+    >>> elementwise(lambda x, y, out: xp.add(x, y, out=out), xp.ones((2, 3)), xp.ones((2, 3)))
+    array([[2., 2., 2.],
+           [2., 2., 2.]])
+    """
+    found = memory_rows(a)
+    if found is None:
+        return function(a, *others, out=None)
+    rows, back = found
+    parts = [rows, *(_rows_like(other, a, rows.shape) for other in others)]
+    out = xp.empty(rows.shape, dtype=a.dtype if dtype is None else dtype)
+    split_rows(rows, lambda chunk: function(*(part[chunk] for part in parts), out=out[chunk]))
+    return back(out)
+
+
+def _rows_like(other: xp.ndarray, a: xp.ndarray, shape: tuple[int, ...]) -> xp.ndarray:
+    """``other`` (of ``a``'s shape) as memory rows of ``shape``, as ``a``'s, copied when it is not
+    stored contiguously in ``a``'s memory order."""
+    found = memory_rows(stored_like(other, a))
+    if found is not None and found[0].shape == shape:
+        return found[0]
+    copy = new_array_like(a.shape, other.dtype, a, zeroed=False)
+    copy[...] = other
+    return memory_rows(copy)[0]
 
 
 def against_zeros(ufunc: Callable[..., xp.ndarray], a: xp.ndarray) -> xp.ndarray:
@@ -124,7 +168,9 @@ def against_zeros(ufunc: Callable[..., xp.ndarray], a: xp.ndarray) -> xp.ndarray
     >>> against_zeros(xp.maximum, xp.array([-1.0, 2.0]))
     array([0., 2.])
     """
-    return on_memory_rows(lambda rows: ufunc(rows, xp.zeros(rows.shape[-1:], dtype=rows.dtype)), a)
+    def against_row_of_zeros(part: xp.ndarray, out: xp.ndarray | None) -> xp.ndarray:
+        return ufunc(part, xp.zeros(part.shape[-1:], dtype=part.dtype), out=out)
+    return elementwise(against_row_of_zeros, a)
 
 
 class ChannelRows:
@@ -138,6 +184,9 @@ class ChannelRows:
     (channels-last, and ``(N, C)`` input), rows are ``(…, W·C)`` with the channel cycling along each
     row. A per-channel vector is ``spread`` to match. An input not stored contiguously in any order
     is copied to channels-first once.
+
+    Threads split the rows (``split``): elementwise passes over them give the same bits at any
+    thread count; the per-channel sums add per-chunk partial sums in chunk order.
 
     >>> rows = ChannelRows(xp.arange(12.0).reshape(2, 3, 2))   # channels-first: (N·C, L) rows
     >>> rows.rows.shape, rows.sum(rows.rows)
@@ -168,18 +217,41 @@ class ChannelRows:
         """Rows of this layout back as an ``(N, C, ...)`` array (a view)."""
         return rows.reshape(self.stored_shape).transpose(xp.argsort(self.order))
 
+    def split(self, work: Callable[[slice], object]) -> None:
+        """``work(rows)`` for chunks ``rows`` (a slice) of the rows, over the threads (``split_rows``).
+        ``part`` gives an operand's share of a chunk."""
+        split_rows(self.rows, work)
+
+    @staticmethod
+    def part(operand: xp.ndarray, rows: slice) -> xp.ndarray:
+        """The share of chunk ``rows`` of a rows-shaped array or a ``spread`` vector."""
+        return operand[rows] if operand.ndim == 2 else operand
+
     def sum(self, rows: xp.ndarray, other: xp.ndarray | None = None) -> xp.ndarray:
         """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product).
 
         The plain sum is a matrix-vector product with ones (BLAS: several times faster than NumPy's
         pairwise ``sum`` over long rows)."""
-        if other is not None:
-            partial = xp.einsum("ij,ij->j", rows, other) if self.along_columns else xp.vecdot(rows, other)
-        elif self.along_columns:
-            partial = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
-        else:
-            partial = rows @ xp.ones(rows.shape[1], dtype=rows.dtype)
-        return partial.reshape(-1, self.channels).sum(axis=0)
+        return self._row_sums(rows, other).reshape(-1, self.channels).sum(axis=0)
+
+    def _row_sums(self, rows: xp.ndarray, other: xp.ndarray | None) -> xp.ndarray:
+        """Σ along each row (or, channels-last, down each column) of ``rows`` or ``rows · other``,
+        chunks of rows on the threads."""
+        if self.along_columns:
+            def column_sums(start: int, stop: int) -> xp.ndarray:
+                if other is None:
+                    return xp.ones(stop - start, dtype=rows.dtype) @ rows[start:stop]
+                return xp.einsum("ij,ij->j", rows[start:stop], other[start:stop])
+            return parallel_reduce(rows.shape[0], column_sums, item_cost=rows.shape[1])
+        sums = xp.empty(rows.shape[0], dtype=rows.dtype if other is None else xp.result_type(rows, other))
+
+        def row_sums(start: int, stop: int) -> None:
+            if other is None:
+                xp.matmul(rows[start:stop], xp.ones(rows.shape[1], dtype=rows.dtype), out=sums[start:stop])
+            else:
+                xp.vecdot(rows[start:stop], other[start:stop], out=sums[start:stop])
+        parallel_for(rows.shape[0], row_sums, item_cost=rows.shape[1])
+        return sums
 
     def spread(self, per_channel: xp.ndarray) -> xp.ndarray:
         """A ``(C,)`` vector tiled to broadcast against the rows."""
@@ -190,12 +262,31 @@ class ChannelRows:
         return xp.tile(per_channel, self.rows.shape[0] // self.channels)[:, None]
 
 
+def split_images(images: xp.ndarray, work: Callable[[tuple[slice, slice]], object], cost: int = 1) -> None:
+    """``work(part)`` for chunks of an ``(N, C, ...)`` array's images or channel planes, whichever
+    axis is stored outer, over the threads: how windowed routines (pooling) split. ``part`` indexes
+    the first two axes; each element costs about ``cost`` passes; ``work`` writes only its part.
+
+    >>> out = xp.zeros((4, 2, 3, 3)); split_images(out, lambda part: out[part].fill(1)); float(out.sum())
+    72.0
+    """
+    axis = 1 if memory_order(images).index(1) < memory_order(images).index(0) else 0
+    count = images.shape[axis]
+
+    def chunk(start: int, stop: int) -> None:
+        work((slice(start, stop), slice(None)) if axis == 0 else (slice(None), slice(start, stop)))
+    parallel_for(count, chunk, item_cost=cost * (images.size // max(count, 1)))
+
+
 def offsets_outermost(view: xp.ndarray) -> xp.ndarray:
     """A copy of a window view ``(N, C, OH, OW, KH, KW)`` stored kernel offset first, each offset's
     ``(N, C, OH, OW)`` slice contiguous in the input's memory order (the elementwise passes over it
-    then run on contiguous memory instead of every other element)."""
+    then run on contiguous memory instead of every other element); copied by parts over the threads."""
     order = memory_order(view[..., 0, 0])
     stored = xp.empty(view.shape[4:] + tuple(view.shape[axis] for axis in order), dtype=view.dtype)
     copy = stored.transpose([2 + order.index(axis) for axis in range(4)] + [0, 1])
-    copy[...] = view
+
+    def copy_part(part: tuple[slice, slice]) -> None:
+        copy[part] = view[part]
+    split_images(copy[..., 0, 0], copy_part, view.shape[4] * view.shape[5])
     return copy

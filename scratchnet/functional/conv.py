@@ -15,7 +15,7 @@ from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.functional.im2col import Padding2d, padding_2d, pair
-from scratchnet.functional.patches import Patches, add_weight_gradient
+from scratchnet.functional.patches import Block, Patches, add_weight_gradient
 from scratchnet.layout import channel_planes, images_of_planes
 from scratchnet.ops.convert import as_tensor
 
@@ -60,11 +60,12 @@ class Conv2d(ArrayFunction):
     def forward(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> xp.ndarray:
         self.prepare(x, weight, bias)
         y = xp.empty((weight.shape[0], self.patches.pixels), dtype=self.patches.dtype)
-        cols = self.patches.buffer()
-        for block in self.patches.blocks:
-            for group in self.group_kernels:  # y = K·cols
+
+        def product(block: Block, cols: xp.ndarray) -> None:  # y = K·cols
+            for group in self.group_kernels:
                 xp.matmul(group.kernel, self.patches.copy(block, group.inputs, cols),
                           out=y[group.outputs, block.pixels])
+        self.patches.split_images(product)
         return images_of_planes(y, x.shape[0], self.out_size)
 
     def prepare(self, x: xp.ndarray, weight: xp.ndarray, bias: xp.ndarray | None = None) -> None:
@@ -98,18 +99,21 @@ class Conv2d(ArrayFunction):
         out_channels, group_channels, kh, kw = self.weight_shape
         size = kh * kw * group_channels
         gy_planes = channel_planes(gy)
-        weight_and_bias = xp.zeros((out_channels, size + self.has_bias), dtype=gy.dtype)
         n, c, h, w = input_shape
         gx = xp.zeros((c, n, h, w), dtype=gy.dtype) if input_grad else None
-        cols = self.patches.buffer() if weight_grad else None
-        for block in self.patches.blocks:
-            for group in self.group_kernels:
-                gy_block = gy_planes[group.outputs, block.pixels]
-                if weight_grad:
-                    add_weight_gradient(self.patches.copy(block, group.inputs, cols), gy_block,
-                                        weight_and_bias[group.outputs])
-                if gx is not None:
-                    self.patches.fold(group.kernel[:, :size].T @ gy_block, block, gx[group.inputs])
+
+        def chunk_gradients(blocks: list[Block], cols: xp.ndarray) -> xp.ndarray:
+            weight_and_bias = xp.zeros((out_channels, size + self.has_bias), dtype=gy.dtype)
+            for block in blocks:
+                for group in self.group_kernels:
+                    gy_block = gy_planes[group.outputs, block.pixels]
+                    if weight_grad:
+                        add_weight_gradient(self.patches.copy(block, group.inputs, cols), gy_block,
+                                            weight_and_bias[group.outputs])
+                    if gx is not None:
+                        self.patches.fold(group.kernel[:, :size].T @ gy_block, block, gx[group.inputs])
+            return weight_and_bias
+        weight_and_bias = self.patches.sum_over_images(chunk_gradients)
         return None if gx is None else images_of_planes(gx, n, (h, w)), weight_and_bias
 
     def weight_gradient(self, weight_and_bias: xp.ndarray) -> xp.ndarray:

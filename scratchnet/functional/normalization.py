@@ -20,8 +20,8 @@ class BatchNorm(ArrayFunction):
     Training uses the batch's μ, σ² (biased, two passes) and backward is the fused formula
     gx = γ/√(σ²+ε) · (gy − mean(gy) − x̂·mean(gy·x̂)), gγ = Σ gy·x̂, gβ = Σ gy; evaluation uses the
     given statistics, so gx = γ/√(σ²+ε) · gy. ``weight``/``bias`` may be absent (γ = 1, β = 0).
-    Everything runs on ``ChannelRows`` views in the input's memory order; x − μ is kept for backward
-    (x̂ = (x − μ)/√(σ²+ε) is never stored).
+    Everything runs on ``ChannelRows`` views in the input's memory order, split over the threads by
+    rows; x − μ is kept for backward (x̂ = (x − μ)/√(σ²+ε) is never stored).
     """
 
     def __init__(self, mean: xp.ndarray | None, var: xp.ndarray | None, eps: float, has_weight: bool,
@@ -51,15 +51,28 @@ class BatchNorm(ArrayFunction):
             sums, count = self._totals(view.sum(view.rows), x.dtype.type(x.size // x.shape[1]))
             self.count = count
             self.mean = sums / count
-            self.centred = view.rows - view.spread(self.mean)
+            self.centred = self._centred(view.spread(self.mean))
             self.var = self._totals(view.sum(self.centred, self.centred))[0] / count
         else:
-            self.centred = view.rows - view.spread(self.mean.astype(x.dtype, copy=False))
+            self.centred = self._centred(view.spread(self.mean.astype(x.dtype, copy=False)))
         self.inv_std = 1.0 / xp.sqrt(self.var.astype(x.dtype, copy=False) + x.dtype.type(self.eps))
-        y = self.centred * view.spread(self.inv_std * affine[0] if self.has_weight else self.inv_std)
-        if self.has_bias:
-            y += view.spread(affine[-1])
+        scale = view.spread(self.inv_std * affine[0] if self.has_weight else self.inv_std)
+        shift = view.spread(affine[-1]) if self.has_bias else None
+        y = xp.empty(view.rows.shape, dtype=xp.result_type(self.centred, scale))
+
+        def normalise(rows: slice) -> None:  # y = (x − μ)·γ/√(σ² + ε) + β
+            xp.multiply(self.centred[rows], view.part(scale, rows), out=y[rows])
+            if shift is not None:
+                y[rows] += view.part(shift, rows)
+        view.split(normalise)
         return view.array(y)
+
+    def _centred(self, mean: xp.ndarray) -> xp.ndarray:
+        """x − μ as rows, μ spread over them."""
+        view = self.view
+        centred = xp.empty(view.rows.shape, dtype=xp.result_type(view.rows, mean))
+        view.split(lambda rows: xp.subtract(view.rows[rows], view.part(mean, rows), out=centred[rows]))
+        return centred
 
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
         view, needs = self.view, self.needs_input_grad
@@ -73,21 +86,35 @@ class BatchNorm(ArrayFunction):
         gx = None
         if needs[0]:
             scale = self.inv_std if weight is None else self.inv_std * weight
-            if self.batch_stats:
-                sum_gy, sum_gy_xhat = self._totals(grad_bias, grad_weight)
-                gx = self.centred * view.spread(-sum_gy_xhat * self.inv_std / self.count)
-                gx -= view.spread(sum_gy / self.count)
-                gx += gy
-                gx *= view.spread(scale)
-            else:
-                gx = gy * view.spread(scale)
-            gx = view.array(gx)
+            gx = view.array(self._input_gradient(gy, grad_bias, grad_weight, view.spread(scale)))
         grads = [gx]
         if self.has_weight:
             grads.append(grad_weight if needs[1] else None)
         if self.has_bias:
             grads.append(grad_bias if needs[-1] else None)
         return tuple(grads)
+
+    def _input_gradient(self, gy: xp.ndarray, sum_gy: xp.ndarray | None, sum_gy_xhat: xp.ndarray | None,
+                        scale: xp.ndarray) -> xp.ndarray:
+        """gx as rows: (gy − Σgy/n − (x − μ)·Σ(gy·x̂)/(n·√(σ²+ε)))·scale with the batch's statistics,
+        gy·scale with given ones (scale = γ/√(σ²+ε), spread)."""
+        view = self.view
+        if not self.batch_stats:
+            gx = xp.empty(view.rows.shape, dtype=xp.result_type(gy, scale))
+            view.split(lambda rows: xp.multiply(gy[rows], view.part(scale, rows), out=gx[rows]))
+            return gx
+        sum_gy, sum_gy_xhat = self._totals(sum_gy, sum_gy_xhat)
+        slope = view.spread(-sum_gy_xhat * self.inv_std / self.count)
+        mean_gy = view.spread(sum_gy / self.count)
+        gx = xp.empty(view.rows.shape, dtype=xp.result_type(self.centred, slope))
+
+        def input_gradient(rows: slice) -> None:
+            xp.multiply(self.centred[rows], view.part(slope, rows), out=gx[rows])
+            gx[rows] -= view.part(mean_gy, rows)
+            gx[rows] += gy[rows]
+            gx[rows] *= view.part(scale, rows)
+        view.split(input_gradient)
+        return gx
 
 
 def _update_running(running: Tensor | None, batch: xp.ndarray, momentum: float) -> None:

@@ -18,15 +18,24 @@ cache (``BLOCK_BYTES``); each block's patches are copied and used while they are
 and backward copies them again (from the kept planes) for the weight gradient rather than
 writing and re-reading the whole matrix. col2im folds each block's patch gradients back onto the
 input: for shifted patches one add of contiguous rows per kernel offset.
+
+Threads: the batch's images are split over ``scratchnet.parallel``'s threads in chunks of whole
+images (``split_images``, ``sum_over_images``); each chunk goes through its own blocks with its own
+patch buffer and single-thread BLAS products, and writes only its own images' output pixels and
+input gradients (a fold adds nothing outside its block's images: those patch entries are padding).
+The weight gradient, a sum over every pixel, is summed per chunk and the chunks' sums added in
+chunk order, so it is bitwise reproducible at a given thread count.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from scratchnet.backend import xp
 from scratchnet.functional.im2col import Padding2d, Pair, fold_windows, windows
 from scratchnet.layout import channel_planes
+from scratchnet.parallel import parallel_for, parallel_reduce
 
 BLOCK_BYTES = 4 * 2 ** 20
 """Images go through convolution in blocks whose patch matrix takes about this many bytes (at
@@ -49,7 +58,7 @@ class Block(NamedTuple):
 class Patches:
     """The patch columns of an input ``x (N, C, H, W)`` for a ``kernel_size`` window moved by
     ``stride`` with ``padding`` and ``dilation``, each column of ``rows`` entries (KH·KW·channels of
-    a group, plus a ones row when ``ones_row``) of ``dtype``, in blocks of images (``blocks``)."""
+    a group, plus a ones row when ``ones_row``) of ``dtype``, a block of images at a time."""
 
     def __init__(self, x: xp.ndarray, kernel_size: Pair, stride: Pair, padding: Padding2d, dilation: Pair,
                  rows: int, ones_row: bool, dtype: xp.dtype) -> None:
@@ -71,25 +80,40 @@ class Patches:
             padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
             self.view = windows(padded, kernel_size, stride, dilation)  # (C, N, OH, OW, KH, KW)
             self.out_size = self.view.shape[2:4]
-        self.blocks = self._blocks()
+        self.image_pixels = self.out_size[0] * self.out_size[1]
+        self.block_images = max(1, BLOCK_BYTES // max(1, rows * self.image_pixels * dtype.itemsize))
 
     @property
     def pixels(self) -> int:
         """The output pixels of the whole batch: N·OH·OW."""
-        return self.batch * self.out_size[0] * self.out_size[1]
+        return self.batch * self.image_pixels
 
-    def _blocks(self) -> list[Block]:
-        """As many images per block as fit in ``BLOCK_BYTES`` of patches; an empty batch is one empty
-        block."""
-        n, image_pixels = self.batch, self.out_size[0] * self.out_size[1]
-        step = max(1, BLOCK_BYTES // max(1, self.rows * image_pixels * self.dtype.itemsize))
-        starts = range(0, max(n, 1), step)
-        return [Block(slice(start, stop), slice(start * image_pixels, stop * image_pixels))
-                for start, stop in zip(starts, [*starts[1:], n])]
+    def split_images(self, work: Callable[[Block, xp.ndarray], None]) -> None:
+        """``work(block, cols)`` for every block of images, the images split over the threads, each
+        chunk with its own patch buffer ``cols``; ``work`` writes only the block's own pixels."""
+        def chunk(start: int, stop: int) -> None:
+            cols = self.buffer()
+            for block in self.blocks(start, stop):
+                work(block, cols)
+        parallel_for(self.batch, chunk, item_cost=self.rows * self.image_pixels)
+
+    def sum_over_images(self, partial: Callable[[list[Block], xp.ndarray], xp.ndarray]) -> xp.ndarray:
+        """Σ over chunks of images, in chunk order, of ``partial(blocks, cols)``: a chunk's blocks
+        and its own patch buffer (the images split over the threads as in ``split_images``)."""
+        def chunk(start: int, stop: int) -> xp.ndarray:
+            return partial(self.blocks(start, stop), self.buffer())
+        return parallel_reduce(self.batch, chunk, item_cost=self.rows * self.image_pixels)
+
+    def blocks(self, start: int, stop: int) -> list[Block]:
+        """Images ``start`` to ``stop`` in blocks of as many images as fit in ``BLOCK_BYTES`` of
+        patches (the last one shorter)."""
+        starts = range(start, stop, self.block_images)
+        return [Block(slice(first, last), slice(first * self.image_pixels, last * self.image_pixels))
+                for first, last in zip(starts, [*starts[1:], stop])]
 
     def buffer(self) -> xp.ndarray:
         """Room for one block's patches ``(rows, pixels)``, the ones row filled here, once."""
-        cols = xp.empty((self.rows, self.blocks[0].pixels.stop), dtype=self.dtype)
+        cols = xp.empty((self.rows, min(self.block_images, self.batch) * self.image_pixels), dtype=self.dtype)
         if self.ones_row:
             cols[-1] = 1
         return cols
@@ -104,9 +128,9 @@ class Patches:
             rows = cols[:kh * kw * channels].reshape(kh, kw, channels, -1, *self.out_size)
             rows[...] = self.view[inputs, block.images].transpose(4, 5, 0, 1, 2, 3)
             return cols
-        length = self.planes.shape[1]
+        everywhere = slice(0, self.planes.shape[1])
         for k, shift in enumerate(self.shifts):  # pixels past the planes' ends are padding, zeroed below
-            in_block, in_planes = _overlap(block.pixels.start + shift, pixels, length)
+            in_block, in_planes = _overlap(block.pixels.start + shift, pixels, everywhere)
             cols[k * channels:(k + 1) * channels, in_block] = self.planes[inputs, in_planes]
         self._zero_padding_pixels(cols, channels)
         return cols
@@ -129,13 +153,14 @@ class Patches:
 
     def fold(self, patches: xp.ndarray, block: Block, gx: xp.ndarray) -> None:
         """gx (a group's ``(C, N, H, W)`` planes) += col2im(patches) of ``block``: the adjoint of
-        ``copy``, adding each patch row back onto the input pixel it was copied from."""
+        ``copy``, adding each patch row back onto the input pixel it was copied from. Only the
+        block's own images change: its patches' entries from other images are padding (zeros)."""
         channels, h, w = gx.shape[0], *self.in_size
         if self.shifted:
             self._zero_padding_pixels(patches, channels)
             flat = gx.reshape(channels, -1)
             for k, shift in enumerate(self.shifts):
-                in_block, in_planes = _overlap(block.pixels.start + shift, patches.shape[1], flat.shape[1])
+                in_block, in_planes = _overlap(block.pixels.start + shift, patches.shape[1], block.pixels)
                 flat[:, in_planes] += patches[k * channels:(k + 1) * channels, in_block]
             return
         kh, kw = self.view.shape[4:]
@@ -154,8 +179,8 @@ def add_weight_gradient(patches: xp.ndarray, gy: xp.ndarray, weight_and_bias: xp
         weight_and_bias += (patches[:, part] @ gy[:, part].T).T
 
 
-def _overlap(start: int, pixels: int, length: int) -> tuple[slice, slice]:
-    """Where a run of ``pixels`` flat positions from ``start`` overlaps planes of ``length`` pixels:
-    (those positions within the run, the same positions within the planes)."""
-    low, high = max(0, start), max(0, min(length, start + pixels))
+def _overlap(start: int, pixels: int, bounds: slice) -> tuple[slice, slice]:
+    """Where a run of ``pixels`` flat positions from ``start`` overlaps the positions ``bounds`` of
+    the planes: (those positions within the run, the same positions within the planes)."""
+    low, high = max(bounds.start, start), max(bounds.start, min(bounds.stop, start + pixels))
     return slice(low - start, max(low, high) - start), slice(low, max(low, high))

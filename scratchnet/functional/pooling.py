@@ -26,7 +26,7 @@ from scratchnet.functional.im2col import (
     window_offset,
     windows,
 )
-from scratchnet.layout import new_array_like, offsets_outermost, stored_like
+from scratchnet.layout import new_array_like, offsets_outermost, split_images, stored_like
 from scratchnet.ops.convert import as_tensor
 
 
@@ -46,18 +46,23 @@ class MaxPool2d(ArrayFunction):
         if self.tiles:  # one copy (each element read once) makes every offset's slice contiguous
             view = offsets_outermost(view)
         offsets = kernel_offsets(self.kernel_size)
-        y = view[..., 0, 0].copy(order="K")  # keeps the input's memory order
+        y = new_array_like(view.shape[:4], view.dtype, view[..., 0, 0], zeroed=False)
         self.argmax = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) < 256 else xp.int32)
-        larger, offset_where_larger = xp.empty_like(y, dtype=bool), xp.empty_like(self.argmax)
-        for k, (i, j) in enumerate(offsets[1:], start=1):
+        split_images(y, lambda part: self._maximum(view[part], y[part], self.argmax[part]), len(offsets))
+        return y
+
+    def _maximum(self, view: xp.ndarray, y: xp.ndarray, argmax: xp.ndarray) -> None:
+        """y = the maximum of each window of ``view`` and argmax its first kernel offset."""
+        y[...] = view[..., 0, 0]
+        larger, offset_where_larger = xp.empty_like(y, dtype=bool), xp.empty_like(argmax)
+        for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)[1:], start=1):
             candidate = view[..., i, j]
             xp.greater(candidate, y, out=larger)
             xp.maximum(y, candidate, out=y)
             # k exceeds every earlier offset, so "k where larger" is a maximum (no slow masked copy);
             # the mask's bytes as 0/1 integers multiply faster than a cast from bool
-            xp.multiply(larger.view(xp.uint8), self.argmax.dtype.type(k), out=offset_where_larger)
-            xp.maximum(self.argmax, offset_where_larger, out=self.argmax)
-        return y
+            xp.multiply(larger.view(xp.uint8), argmax.dtype.type(k), out=offset_where_larger)
+            xp.maximum(argmax, offset_where_larger, out=argmax)
 
     @property
     def tiles(self) -> bool:
@@ -72,12 +77,16 @@ class MaxPool2d(ArrayFunction):
             (oh, ow), (kh, kw) = gy.shape[2:], self.kernel_size
             grad[:, :, oh * kh:] = 0
             grad[:, :, :, ow * kw:] = 0
-        for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
-            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
-            if tiles:
-                xp.multiply(gy, self.argmax == k, out=grad[:, :, rows, cols])
-            else:
-                grad[:, :, rows, cols] += gy * (self.argmax == k)
+
+        def route(part: tuple[slice, slice]) -> None:  # each gradient to its window's first maximum
+            part_gy, argmax, part_grad = gy[part], self.argmax[part], grad[part]
+            for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
+                rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+                if tiles:
+                    xp.multiply(part_gy, argmax == k, out=part_grad[:, :, rows, cols])
+                else:
+                    part_grad[:, :, rows, cols] += part_gy * (argmax == k)
+        split_images(gy, route, self.kernel_size[0] * self.kernel_size[1])
         return crop_2d(grad, self.padding)
 
 
@@ -95,11 +104,15 @@ class AvgPool2d(ArrayFunction):
         x_padded = pad_2d(x, self.padding)
         self.padded_shape = x_padded.shape
         view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
-        total = view[..., 0, 0].copy(order="K")
-        for i, j in kernel_offsets(self.kernel_size)[1:]:
-            total += view[..., i, j]
         self.divisor = self._divisor(x)
-        total /= self.divisor
+        total = new_array_like(view.shape[:4], view.dtype, view[..., 0, 0], zeroed=False)
+
+        def mean(part: tuple[slice, slice]) -> None:
+            total[part] = view[part][..., 0, 0]
+            for i, j in kernel_offsets(self.kernel_size)[1:]:
+                total[part] += view[part][..., i, j]
+            total[part] /= self.divisor
+        split_images(total, mean, self.kernel_size[0] * self.kernel_size[1])
         return total
 
     def _divisor(self, x: xp.ndarray) -> xp.ndarray:
@@ -110,11 +123,14 @@ class AvgPool2d(ArrayFunction):
         return windows(ones, self.kernel_size, self.stride, (1, 1)).sum(axis=(4, 5))[0, 0]
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        share = gy / self.divisor
         grad = new_array_like(self.padded_shape, gy.dtype, gy)
-        for i, j in kernel_offsets(self.kernel_size):
-            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
-            grad[:, :, rows, cols] += share
+
+        def spread(part: tuple[slice, slice]) -> None:  # each window's share to all its elements
+            share, part_grad = gy[part] / self.divisor, grad[part]
+            for i, j in kernel_offsets(self.kernel_size):
+                rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+                part_grad[:, :, rows, cols] += share
+        split_images(gy, spread, self.kernel_size[0] * self.kernel_size[1])
         return crop_2d(grad, self.padding)
 
 
