@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable
 
 from scratchnet.backend import xp
-from scratchnet.parallel import parallel_for, parallel_reduce
+from scratchnet.parallel import chunk_bounds, parallel_for, parallel_reduce
 
 
 def memory_order(a: xp.ndarray) -> list[int]:
@@ -126,6 +126,26 @@ def split_rows(rows: xp.ndarray, work: Callable[[slice], object]) -> None:
     (``scratchnet.parallel``): how every elementwise routine splits. ``work`` writes only its own
     rows, so the result has the same bits at any thread count."""
     parallel_for(rows.shape[0], lambda start, stop: work(slice(start, stop)), item_cost=rows.shape[1])
+
+
+def row_wise(function: Callable[[xp.ndarray, int], xp.ndarray], x: xp.ndarray, axis: int) -> xp.ndarray:
+    """``function(x, axis)`` for a ``function`` that treats each row on its own (softmax along the
+    rows), over chunks of rows on the threads when ``x`` is a C-contiguous 2-D float array taken
+    along its rows (the result has the same bits as whole); whole otherwise.
+
+    >>> row_wise(lambda x, axis: x - x.max(axis=axis, keepdims=True), xp.eye(2), 1)
+    array([[ 0., -1.],
+           [-1.,  0.]])
+    """
+    if (x.ndim != 2 or axis not in (1, -1) or not x.flags.c_contiguous or x.dtype.kind != "f"
+            or len(chunk_bounds(x.shape[0], x.shape[1])) == 1):
+        return function(x, axis)
+    out = xp.empty_like(x)
+
+    def chunk(rows: slice) -> None:
+        out[rows] = function(x[rows], axis)
+    split_rows(x, chunk)
+    return out
 
 
 def elementwise(function: Callable[..., object], a: xp.ndarray, *others: xp.ndarray,
