@@ -73,14 +73,15 @@ def conv_gemms_alone(batch: int, cin: int, cout: int, size: int) -> Callable:
     K·cols, the weight gradient and (when the input needs a gradient) Kᵀ·gy, with the blocks and
     slices that ``Conv2d`` uses, on operands already in cache. No patch copies, no fold: how fast
     the convolution could be if copying the patches and folding them back cost nothing."""
-    from scratchnet.functional.conv import Conv2d, add_weight_gradient
+    from scratchnet.functional.conv import Conv2d
+    from scratchnet.functional.patches import add_weight_gradient
 
     rng = np.random.default_rng(0)
     conv = Conv2d((1, 1), ((1, 1), (1, 1)), (1, 1), groups=1)
     conv.forward(rng.random((batch, cin, size, size), dtype=np.float32),
                  rng.random((cout, cin, 3, 3), dtype=np.float32), np.zeros(cout, dtype=np.float32))
-    kernel, blocks = conv.kernels[0], conv._blocks()
-    cols = rng.random(conv._patch_buffer().shape, dtype=np.float32)
+    kernel, blocks = conv.group_kernels[0].kernel, conv.patches.blocks(0, batch)
+    cols = rng.random(conv.patches.buffer().shape, dtype=np.float32)
     gy = rng.random((cout, cols.shape[1]), dtype=np.float32)
     out, grad = np.empty_like(gy), np.zeros_like(kernel)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import scratchnet.functional as F
-from scratchnet.functional import conv
-from scratchnet.ops.layout import against_zeros, memory_order
+from scratchnet.functional import patches
+from scratchnet.layout import against_zeros, memory_order
 from tests.test_functional_helpers import compare_with_torch, random
 
 BLOCKED_CONFIGS = [  # in, out, kernel, stride, padding, dilation, groups, bias
@@ -26,8 +26,8 @@ def test_conv2d_in_blocks_of_images_matches_torch(monkeypatch, config, block_byt
     weight gradient sums slices of pixels (a shorter last one): same values and gradients as
     PyTorch."""
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(conv, "WEIGHT_GRADIENT_PIXELS", weight_gradient_pixels)
+    monkeypatch.setattr(patches, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(patches, "WEIGHT_GRADIENT_PIXELS", weight_gradient_pixels)
     c, oc, kernel, stride, padding, dilation, groups, bias = config
     x = random(5, c, 7, 6)
     w = random(oc, c // groups, *kernel, seed=1)

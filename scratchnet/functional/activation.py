@@ -13,16 +13,21 @@ from typing import Any
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.layout import against_zeros, row_wise
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import relu, sigmoid, tanh
-from scratchnet.ops.layout import against_zeros
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softmax", "log_softmax",
            "softmax_array", "log_softmax_array", "erf_array"]
 
 
 def softmax_array(x: xp.ndarray, axis: int = -1) -> xp.ndarray:
-    """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along ``axis`` (never overflows)."""
+    """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along ``axis`` (never overflows); rows of
+    a 2-D array split over the threads."""
+    return row_wise(_softmax, x, axis)
+
+
+def _softmax(x: xp.ndarray, axis: int) -> xp.ndarray:
     e = x - x.max(axis=axis, keepdims=True)
     xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
@@ -30,7 +35,12 @@ def softmax_array(x: xp.ndarray, axis: int = -1) -> xp.ndarray:
 
 
 def log_softmax_array(x: xp.ndarray, axis: int = -1) -> xp.ndarray:
-    """log softmax(x)ᵢ = xᵢ − m − log Σⱼ exp(xⱼ − m) with m = max x (log-sum-exp)."""
+    """log softmax(x)ᵢ = xᵢ − m − log Σⱼ exp(xⱼ − m) with m = max x (log-sum-exp); rows of a 2-D
+    array split over the threads."""
+    return row_wise(_log_softmax, x, axis)
+
+
+def _log_softmax(x: xp.ndarray, axis: int) -> xp.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted

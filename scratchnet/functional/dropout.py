@@ -8,12 +8,15 @@ from scratchnet import backend
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.layout import elementwise
 from scratchnet.ops.convert import as_tensor
 
 
 class Dropout(ArrayFunction):
     """y = x · m / (1 − p) with m ~ Bernoulli(1 − p) drawn from the global generator;
-    gx = gy · m / (1 − p). ``mask_shape`` broadcasts against x (whole channels for dropout2d)."""
+    gx = gy · m / (1 − p). ``mask_shape`` broadcasts against x (whole channels for dropout2d).
+    The draws are made in order on one thread (the same stream at any thread count); the passes
+    over them and the products run on memory rows over the threads."""
 
     def __init__(self, p: float, mask_shape: tuple[int, ...]) -> None:
         self.p = p
@@ -21,13 +24,26 @@ class Dropout(ArrayFunction):
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         dtype = x.dtype if x.dtype.kind == "f" else backend.DEFAULT_FLOAT
-        keep = backend.generator().random(self.mask_shape, dtype=dtype) >= self.p
+        draws = backend.generator().random(self.mask_shape, dtype=dtype)
         scale = dtype.type(0.0 if self.p == 1 else 1.0 / (1.0 - self.p))
-        self.mask = xp.multiply(keep, scale, dtype=dtype)
-        return x * self.mask
+
+        def scaled_keep(draw: xp.ndarray, out: xp.ndarray | None) -> xp.ndarray:  # 1/(1 − p) where kept
+            return xp.multiply(draw >= self.p, scale, dtype=dtype, out=out)
+        self.mask = elementwise(scaled_keep, draws)
+        return self._times_mask(x)
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        return gy * self.mask
+        return self._times_mask(gy)
+
+    def _times_mask(self, a: xp.ndarray) -> xp.ndarray:
+        """a · mask (the mask broadcast for dropout2d)."""
+        if a.shape != self.mask.shape:
+            return a * self.mask
+        return elementwise(_multiply, a, self.mask, dtype=xp.result_type(a, self.mask))
+
+
+def _multiply(a: xp.ndarray, b: xp.ndarray, out: xp.ndarray | None) -> xp.ndarray:
+    return xp.multiply(a, b, out=out)
 
 
 def _check_probability(p: float) -> None:

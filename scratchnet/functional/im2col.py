@@ -7,8 +7,8 @@ strided view of the padded input (no Python loop over images or pixels) copied o
 ``col2im`` is its adjoint, summing overlapping patches with one loop over the ``KH·KW`` offsets.
 
 The helpers below work on the 6-D window view ``(N, C, OH, OW, KH, KW)`` so that convolution and
-pooling can pick the memory order that suits them, and keep an array's memory order (channel
-planes, channels-last or channels-first) through the copies they make.
+pooling can pick the memory order that suits them (``scratchnet.layout``), and keep an array's
+memory order through the copies they make.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from scratchnet.backend import xp
-from scratchnet.ops.layout import memory_order
+from scratchnet.layout import new_array_like
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]
@@ -64,7 +64,7 @@ def pad_2d(x: xp.ndarray, padding: Padding2d, value: float = 0.0) -> xp.ndarray:
     if top == bottom == left == right == 0:
         return x
     n, c, h, w = x.shape
-    out = image_array((n, c, h + top + bottom, w + left + right), x.dtype, x, zeroed=value == 0)
+    out = new_array_like((n, c, h + top + bottom, w + left + right), x.dtype, x, zeroed=value == 0)
     if value != 0:
         out.fill(value)
     out[:, :, top:top + h, left:left + w] = x
@@ -81,24 +81,6 @@ def windows(x_padded: xp.ndarray, kernel_size: Pair, stride: Pair, dilation: Pai
     return xp.lib.stride_tricks.as_strided(
         x_padded, (n, c, oh, ow, kh, kw), (s_n, s_c, s_h * sh, s_w * sw, s_h * dh, s_w * dw),
         writeable=False)
-
-
-def image_array(shape: tuple[int, ...], dtype: xp.dtype, like: xp.ndarray, zeroed: bool = True) -> xp.ndarray:
-    """A new array of zeros (uninitialised unless ``zeroed``) of ``shape``, its axes stored in the
-    same memory order as those of ``like`` (an array with as many axes)."""
-    order = memory_order(like)
-    make = xp.zeros if zeroed else xp.empty
-    return make(tuple(shape[axis] for axis in order), dtype=dtype).transpose(xp.argsort(order))
-
-
-def in_layout_of(array: xp.ndarray, reference: xp.ndarray) -> xp.ndarray:
-    """``array`` stored in the same memory order as ``reference`` (copied only when it is not, or when
-    it is a broadcast view), so that the elementwise work that follows runs over contiguous memory."""
-    if 0 not in array.strides and memory_order(array) == memory_order(reference):
-        return array
-    out = image_array(reference.shape, array.dtype, reference, zeroed=False)
-    out[...] = array
-    return out
 
 
 def window_offset(i: int, j: int, out_size: Pair, stride: Pair, dilation: Pair) -> tuple[slice, slice]:

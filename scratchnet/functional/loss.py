@@ -14,6 +14,7 @@ from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.functional.activation import log_softmax_array
+from scratchnet.layout import split_rows
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import abs, where
 from scratchnet.ops.shape import permute, reshape
@@ -168,9 +169,14 @@ class SoftmaxCrossEntropy(ArrayFunction):
         row_grads = self._row_grads(g)
         grad_logits = None
         if self.needs_input_grad[0]:
-            grad_logits = xp.exp(self.log_p) * self.q.sum(axis=1, keepdims=True)
-            grad_logits -= self.q
-            grad_logits *= row_grads
+            grad_logits = xp.empty_like(self.log_p)
+
+            def row_gradients(rows: slice) -> None:  # softmax(zᵢ)·Σ_c q_ic − qᵢ, times the row's gradient
+                part = xp.exp(self.log_p[rows], out=grad_logits[rows])
+                part *= self.q[rows].sum(axis=1, keepdims=True)
+                part -= self.q[rows]
+                part *= row_grads[rows] if row_grads.ndim else row_grads
+            split_rows(grad_logits, row_gradients)
         if len(self.inputs) == 1:
             return grad_logits
         grad_target = None

@@ -2,85 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from scratchnet.autograd.function import ArrayFunction
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
-from scratchnet.functional.im2col import in_layout_of
+from scratchnet.layout import ChannelRows
 from scratchnet.ops.convert import as_tensor
 from scratchnet.ops.elementwise import sqrt
 from scratchnet.ops.shape import pad
-
-
-class ChannelRows:
-    """An ``(N, C, ...)`` array seen as a 2-D array of long contiguous rows, so that per-channel sums
-    and scalings run over long inner loops (NumPy is slow over short ones, like the 16 channels of
-    a pixel).
-
-    Channel planes (``(C, N, ...)`` memory, as convolution outputs) become ``(C, N·…)``, one channel
-    per row; channels-last memory (and ``(N, C)`` input) becomes ``(N·…·H, W·C)``, the channel
-    cycling along each row; channels-first memory becomes ``(N·C, H·W)``, one channel per row,
-    repeating. A per-channel vector is ``spread`` to match. An input in none of these memory
-    orders is copied to channels-first once.
-    """
-
-    def __init__(self, a: xp.ndarray) -> None:
-        self.shape, self.channels = a.shape, a.shape[1]
-        if a.ndim > 2 and xp.moveaxis(a, 1, 0).flags.c_contiguous:
-            self.layout, rows = "planes", self.channels
-            width = a.size // rows
-        elif xp.moveaxis(a, 1, -1).flags.c_contiguous:
-            self.layout, width = "channels_last", (a.shape[-1] if a.ndim > 2 else 1) * self.channels
-            rows = a.size // width
-        else:
-            a = xp.ascontiguousarray(a)
-            self.layout, rows = "channels_first", a.shape[0] * self.channels
-            width = math.prod(a.shape[2:])
-        arranged = self._arranged(a)  # both sizes given: an empty batch has rows of known width
-        self.arranged_shape, self.rows = arranged.shape, arranged.reshape(rows, width)
-
-    def rows_of(self, b: xp.ndarray) -> xp.ndarray:
-        """``b`` (shaped like the array) as rows of the same layout (copied if stored otherwise)."""
-        b = in_layout_of(b, self.array(self.rows))
-        return self._arranged(b).reshape(self.rows.shape)
-
-    def _arranged(self, a: xp.ndarray) -> xp.ndarray:
-        """The ``(N, C, ...)`` array with its axes in this layout's memory order."""
-        if self.layout == "planes":
-            return xp.moveaxis(a, 1, 0)
-        return xp.moveaxis(a, 1, -1) if self.layout == "channels_last" else a
-
-    def array(self, rows: xp.ndarray) -> xp.ndarray:
-        """Rows of this layout back as an ``(N, C, ...)`` array (a view)."""
-        arranged = rows.reshape(self.arranged_shape)
-        if self.layout == "planes":
-            return xp.moveaxis(arranged, 0, 1)
-        return xp.moveaxis(arranged, -1, 1) if self.layout == "channels_last" else arranged
-
-    def sum(self, rows: xp.ndarray, other: xp.ndarray | None = None) -> xp.ndarray:
-        """Σ per channel of ``rows`` (or of ``rows · other``, without a temporary product).
-
-        The plain sum is a matrix-vector product with ones (BLAS: several times faster than NumPy's
-        pairwise ``sum`` over long rows)."""
-        along_columns = self.layout == "channels_last"
-        if other is not None:
-            partial = xp.einsum("ij,ij->j", rows, other) if along_columns else xp.vecdot(rows, other)
-        elif along_columns:
-            partial = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
-        else:
-            partial = rows @ xp.ones(rows.shape[1], dtype=rows.dtype)
-        return partial.reshape(-1, self.channels).sum(axis=0)
-
-    def spread(self, per_channel: xp.ndarray) -> xp.ndarray:
-        """A ``(C,)`` vector tiled to broadcast against the rows."""
-        if self.layout == "planes":
-            return per_channel[:, None]
-        if self.layout == "channels_last":
-            return xp.tile(per_channel, self.rows.shape[1] // self.channels)
-        return xp.tile(per_channel, self.rows.shape[0] // self.channels)[:, None]
 
 
 class BatchNorm(ArrayFunction):
@@ -89,8 +20,8 @@ class BatchNorm(ArrayFunction):
     Training uses the batch's μ, σ² (biased, two passes) and backward is the fused formula
     gx = γ/√(σ²+ε) · (gy − mean(gy) − x̂·mean(gy·x̂)), gγ = Σ gy·x̂, gβ = Σ gy; evaluation uses the
     given statistics, so gx = γ/√(σ²+ε) · gy. ``weight``/``bias`` may be absent (γ = 1, β = 0).
-    Everything runs on ``ChannelRows`` views in the input's memory order; x − μ is kept for backward
-    (x̂ = (x − μ)/√(σ²+ε) is never stored).
+    Everything runs on ``ChannelRows`` views in the input's memory order, split over the threads by
+    rows; x − μ is kept for backward (x̂ = (x − μ)/√(σ²+ε) is never stored).
     """
 
     def __init__(self, mean: xp.ndarray | None, var: xp.ndarray | None, eps: float, has_weight: bool,
@@ -120,15 +51,28 @@ class BatchNorm(ArrayFunction):
             sums, count = self._totals(view.sum(view.rows), x.dtype.type(x.size // x.shape[1]))
             self.count = count
             self.mean = sums / count
-            self.centred = view.rows - view.spread(self.mean)
+            self.centred = self._centred(view.spread(self.mean))
             self.var = self._totals(view.sum(self.centred, self.centred))[0] / count
         else:
-            self.centred = view.rows - view.spread(self.mean.astype(x.dtype, copy=False))
+            self.centred = self._centred(view.spread(self.mean.astype(x.dtype, copy=False)))
         self.inv_std = 1.0 / xp.sqrt(self.var.astype(x.dtype, copy=False) + x.dtype.type(self.eps))
-        y = self.centred * view.spread(self.inv_std * affine[0] if self.has_weight else self.inv_std)
-        if self.has_bias:
-            y += view.spread(affine[-1])
+        scale = view.spread(self.inv_std * affine[0] if self.has_weight else self.inv_std)
+        shift = view.spread(affine[-1]) if self.has_bias else None
+        y = xp.empty(view.rows.shape, dtype=xp.result_type(self.centred, scale))
+
+        def normalise(rows: slice) -> None:  # y = (x − μ)·γ/√(σ² + ε) + β
+            xp.multiply(self.centred[rows], view.part(scale, rows), out=y[rows])
+            if shift is not None:
+                y[rows] += view.part(shift, rows)
+        view.split(normalise)
         return view.array(y)
+
+    def _centred(self, mean: xp.ndarray) -> xp.ndarray:
+        """x − μ as rows, μ spread over them."""
+        view = self.view
+        centred = xp.empty(view.rows.shape, dtype=xp.result_type(view.rows, mean))
+        view.split(lambda rows: xp.subtract(view.rows[rows], view.part(mean, rows), out=centred[rows]))
+        return centred
 
     def backward_arrays(self, gy: xp.ndarray) -> tuple[xp.ndarray | None, ...]:
         view, needs = self.view, self.needs_input_grad
@@ -142,21 +86,35 @@ class BatchNorm(ArrayFunction):
         gx = None
         if needs[0]:
             scale = self.inv_std if weight is None else self.inv_std * weight
-            if self.batch_stats:
-                sum_gy, sum_gy_xhat = self._totals(grad_bias, grad_weight)
-                gx = self.centred * view.spread(-sum_gy_xhat * self.inv_std / self.count)
-                gx -= view.spread(sum_gy / self.count)
-                gx += gy
-                gx *= view.spread(scale)
-            else:
-                gx = gy * view.spread(scale)
-            gx = view.array(gx)
+            gx = view.array(self._input_gradient(gy, grad_bias, grad_weight, view.spread(scale)))
         grads = [gx]
         if self.has_weight:
             grads.append(grad_weight if needs[1] else None)
         if self.has_bias:
             grads.append(grad_bias if needs[-1] else None)
         return tuple(grads)
+
+    def _input_gradient(self, gy: xp.ndarray, sum_gy: xp.ndarray | None, sum_gy_xhat: xp.ndarray | None,
+                        scale: xp.ndarray) -> xp.ndarray:
+        """gx as rows: (gy − Σgy/n − (x − μ)·Σ(gy·x̂)/(n·√(σ²+ε)))·scale with the batch's statistics,
+        gy·scale with given ones (scale = γ/√(σ²+ε), spread)."""
+        view = self.view
+        if not self.batch_stats:
+            gx = xp.empty(view.rows.shape, dtype=xp.result_type(gy, scale))
+            view.split(lambda rows: xp.multiply(gy[rows], view.part(scale, rows), out=gx[rows]))
+            return gx
+        sum_gy, sum_gy_xhat = self._totals(sum_gy, sum_gy_xhat)
+        slope = view.spread(-sum_gy_xhat * self.inv_std / self.count)
+        mean_gy = view.spread(sum_gy / self.count)
+        gx = xp.empty(view.rows.shape, dtype=xp.result_type(self.centred, slope))
+
+        def input_gradient(rows: slice) -> None:
+            xp.multiply(self.centred[rows], view.part(slope, rows), out=gx[rows])
+            gx[rows] -= view.part(mean_gy, rows)
+            gx[rows] += gy[rows]
+            gx[rows] *= view.part(scale, rows)
+        view.split(input_gradient)
+        return gx
 
 
 def _update_running(running: Tensor | None, batch: xp.ndarray, momentum: float) -> None:

@@ -19,8 +19,6 @@ from scratchnet.functional.im2col import (
     Padding2d,
     Pair,
     crop_2d,
-    image_array,
-    in_layout_of,
     kernel_offsets,
     pad_2d,
     padding_2d,
@@ -28,8 +26,8 @@ from scratchnet.functional.im2col import (
     window_offset,
     windows,
 )
+from scratchnet.layout import new_array_like, offsets_outermost, split_images, stored_like
 from scratchnet.ops.convert import as_tensor
-from scratchnet.ops.layout import memory_order
 
 
 class MaxPool2d(ArrayFunction):
@@ -46,20 +44,25 @@ class MaxPool2d(ArrayFunction):
         view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
         self.padded_shape = x_padded.shape
         if self.tiles:  # one copy (each element read once) makes every offset's slice contiguous
-            view = _offsets_outermost(view)
+            view = offsets_outermost(view)
         offsets = kernel_offsets(self.kernel_size)
-        y = view[..., 0, 0].copy(order="K")  # keeps the input's memory order
+        y = new_array_like(view.shape[:4], view.dtype, view[..., 0, 0], zeroed=False)
         self.argmax = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) < 256 else xp.int32)
-        larger, offset_where_larger = xp.empty_like(y, dtype=bool), xp.empty_like(self.argmax)
-        for k, (i, j) in enumerate(offsets[1:], start=1):
+        split_images(y, lambda part: self._maximum(view[part], y[part], self.argmax[part]), len(offsets))
+        return y
+
+    def _maximum(self, view: xp.ndarray, y: xp.ndarray, argmax: xp.ndarray) -> None:
+        """y = the maximum of each window of ``view`` and argmax its first kernel offset."""
+        y[...] = view[..., 0, 0]
+        larger, offset_where_larger = xp.empty_like(y, dtype=bool), xp.empty_like(argmax)
+        for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)[1:], start=1):
             candidate = view[..., i, j]
             xp.greater(candidate, y, out=larger)
             xp.maximum(y, candidate, out=y)
             # k exceeds every earlier offset, so "k where larger" is a maximum (no slow masked copy);
             # the mask's bytes as 0/1 integers multiply faster than a cast from bool
-            xp.multiply(larger.view(xp.uint8), self.argmax.dtype.type(k), out=offset_where_larger)
-            xp.maximum(self.argmax, offset_where_larger, out=self.argmax)
-        return y
+            xp.multiply(larger.view(xp.uint8), argmax.dtype.type(k), out=offset_where_larger)
+            xp.maximum(argmax, offset_where_larger, out=argmax)
 
     @property
     def tiles(self) -> bool:
@@ -67,31 +70,24 @@ class MaxPool2d(ArrayFunction):
         return self.stride == self.kernel_size and self.padding == ((0, 0), (0, 0))
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        gy = in_layout_of(gy, self.argmax)
+        gy = stored_like(gy, self.argmax)
         tiles = self.tiles
-        grad = image_array(self.padded_shape, gy.dtype, gy, zeroed=not tiles)
+        grad = new_array_like(self.padded_shape, gy.dtype, gy, zeroed=not tiles)
         if tiles:  # windows do not overlap: each offset writes its own elements, once
             (oh, ow), (kh, kw) = gy.shape[2:], self.kernel_size
             grad[:, :, oh * kh:] = 0
             grad[:, :, :, ow * kw:] = 0
-        for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
-            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
-            if tiles:
-                xp.multiply(gy, self.argmax == k, out=grad[:, :, rows, cols])
-            else:
-                grad[:, :, rows, cols] += gy * (self.argmax == k)
+
+        def route(part: tuple[slice, slice]) -> None:  # each gradient to its window's first maximum
+            part_gy, argmax, part_grad = gy[part], self.argmax[part], grad[part]
+            for k, (i, j) in enumerate(kernel_offsets(self.kernel_size)):
+                rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+                if tiles:
+                    xp.multiply(part_gy, argmax == k, out=part_grad[:, :, rows, cols])
+                else:
+                    part_grad[:, :, rows, cols] += part_gy * (argmax == k)
+        split_images(gy, route, self.kernel_size[0] * self.kernel_size[1])
         return crop_2d(grad, self.padding)
-
-
-def _offsets_outermost(view: xp.ndarray) -> xp.ndarray:
-    """A copy of the window view ``(N, C, OH, OW, KH, KW)`` stored kernel offset first, each
-    offset's ``(N, C, OH, OW)`` slice contiguous in the input's memory order (the elementwise passes
-    over it then run on contiguous memory instead of every other element)."""
-    order = memory_order(view[..., 0, 0])
-    stored = xp.empty(view.shape[4:] + tuple(view.shape[axis] for axis in order), dtype=view.dtype)
-    copy = stored.transpose([2 + order.index(axis) for axis in range(4)] + [0, 1])
-    copy[...] = view
-    return copy
 
 
 class AvgPool2d(ArrayFunction):
@@ -108,11 +104,15 @@ class AvgPool2d(ArrayFunction):
         x_padded = pad_2d(x, self.padding)
         self.padded_shape = x_padded.shape
         view = windows(x_padded, self.kernel_size, self.stride, (1, 1))
-        total = view[..., 0, 0].copy(order="K")
-        for i, j in kernel_offsets(self.kernel_size)[1:]:
-            total += view[..., i, j]
         self.divisor = self._divisor(x)
-        total /= self.divisor
+        total = new_array_like(view.shape[:4], view.dtype, view[..., 0, 0], zeroed=False)
+
+        def mean(part: tuple[slice, slice]) -> None:
+            total[part] = view[part][..., 0, 0]
+            for i, j in kernel_offsets(self.kernel_size)[1:]:
+                total[part] += view[part][..., i, j]
+            total[part] /= self.divisor
+        split_images(total, mean, self.kernel_size[0] * self.kernel_size[1])
         return total
 
     def _divisor(self, x: xp.ndarray) -> xp.ndarray:
@@ -123,11 +123,14 @@ class AvgPool2d(ArrayFunction):
         return windows(ones, self.kernel_size, self.stride, (1, 1)).sum(axis=(4, 5))[0, 0]
 
     def backward_arrays(self, gy: xp.ndarray) -> xp.ndarray:
-        share = gy / self.divisor
-        grad = image_array(self.padded_shape, gy.dtype, gy)
-        for i, j in kernel_offsets(self.kernel_size):
-            rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
-            grad[:, :, rows, cols] += share
+        grad = new_array_like(self.padded_shape, gy.dtype, gy)
+
+        def spread(part: tuple[slice, slice]) -> None:  # each window's share to all its elements
+            share, part_grad = gy[part] / self.divisor, grad[part]
+            for i, j in kernel_offsets(self.kernel_size):
+                rows, cols = window_offset(i, j, gy.shape[2:], self.stride, (1, 1))
+                part_grad[:, :, rows, cols] += share
+        split_images(gy, spread, self.kernel_size[0] * self.kernel_size[1])
         return crop_2d(grad, self.padding)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from scratchnet.autograd.function import Function, constant_like
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
+from scratchnet.layout import against_zeros, elementwise
 from scratchnet.ops.convert import as_float_tensor, as_tensor, binary_operands
-from scratchnet.ops.layout import against_zeros
 
 
 class Exp(Function):
@@ -108,13 +108,21 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 0 where y ≤ 0, else 1, as PyTorch. Since y ≥ 0, that is the mask
-    y ≠ 0 (one pass, a byte per element), which also lets a NaN pass its gradient, as PyTorch."""
+    y ≠ 0 (one pass, a byte per element), which also lets a NaN pass its gradient, as PyTorch.
+    On arrays both passes run on memory rows over the threads."""
 
     def forward(self, x: xp.ndarray) -> xp.ndarray:
         return against_zeros(xp.maximum, x)
 
     def backward(self, gy: Any) -> Any:
-        return gy * constant_like(gy, xp.not_equal(self.output_array(), 0))
+        if isinstance(gy, Tensor) or gy.shape != self.output_array().shape:
+            return gy * constant_like(gy, xp.not_equal(self.output_array(), 0))
+        return elementwise(_where_nonzero, self.output_array(), gy, dtype=gy.dtype)
+
+
+def _where_nonzero(y: xp.ndarray, gy: xp.ndarray, out: xp.ndarray | None) -> xp.ndarray:
+    """gy where y ≠ 0, else 0."""
+    return xp.multiply(gy, xp.not_equal(y, 0), out=out)
 
 
 class Clip(Function):
