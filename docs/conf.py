@@ -39,6 +39,14 @@ suppress_warnings = ["ref.python"]
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
+# Debian's libjs-mathjax (MathJax 2), when installed, renders the formulas without a network; the
+# default is MathJax 3 from its CDN
+LOCAL_MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
+if LOCAL_MATHJAX.exists():
+    mathjax_path = LOCAL_MATHJAX.as_uri() + "?config=TeX-AMS_CHTML"
+    mathjax3_config = None  # MathJax 2 reads its settings from mathjax2_config, only in math spans
+    mathjax2_config = {"tex2jax": {"processClass": "math", "ignoreClass": "document"}}
+
 html_theme = "alabaster"
 html_title = "scratchnet"
 html_static_path: list[str] = []

@@ -12,8 +12,8 @@ if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && 
   apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev
 fi
 # Chromium renders the built documentation site to PNG in tests/test_docs.py (headless; Nanum for the Korean pages)
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && apt-get install -y -qq chromium fonts-nanum
+if { ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/share/javascript/mathjax/MathJax.js ]; } && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq chromium fonts-nanum libjs-mathjax
 fi
 python3 -m pip install -q -e '.[dev]'
 # scratchnet's kernels on two threads (its pool; NumPy's BLAS stays at one), as a user's 2-core machine;
