@@ -45,8 +45,9 @@ def pca_mse(x_train: Any, x_test: Any, components: int) -> float:
     on the training images' first principal components (around their mean) and back."""
     train, test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     mean = train.mean(axis=0)
-    _, _, directions = np.linalg.svd(train - mean, full_matrices=False)
-    basis = directions[:components]
+    centred = train - mean
+    _, directions = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues: the last are kept
+    basis = directions[:, ::-1][:, :components].T
     rebuilt = (test - mean) @ basis.T @ basis + mean
     return float(np.mean((rebuilt - test) ** 2))
 

@@ -59,7 +59,7 @@ class VAE(nn.Module):
         """The decoder's pixel probabilities (sigmoid of its logits) for codes ``z``, without a graph."""
         self.eval()
         with sn.no_grad():
-            return 1 / (1 + np.exp(-self.decoder(sn.tensor(np.asarray(z, dtype=np.float32))).numpy()))
+            return sn.sigmoid(self.decoder(sn.tensor(np.asarray(z, dtype=np.float32)))).numpy()
 
 
 def kl_to_standard_normal(mean: Any, log_variance: Any) -> Any:

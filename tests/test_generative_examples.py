@@ -70,7 +70,7 @@ def test_dcgan_quick(run, fashion, tmp_path):
     check_figures(result, tmp_path, ["dcgan_epoch_1.png", "dcgan_epoch_2.png", "dcgan_losses.png"])
 
 
-def test_dcgan_shapes_and_detached_discriminator_step(monkeypatch):
+def test_dcgan_shapes_and_a_step_with_a_frozen_generator(monkeypatch):
     """The generator makes (N, 1, 28, 28) images in [-1, 1]; the discriminator gives (N, 1) logits;
     a GAN step with a frozen generator optimiser (lr 0) changes the discriminator only."""
     dcgan = load_example("dcgan", monkeypatch)
