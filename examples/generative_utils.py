@@ -1,0 +1,87 @@
+"""What the generative examples share: one pass over a loader that trains or evaluates a model
+through its loss terms, images scaled for a tanh output, one picture made of many generated
+images, and the two-curve loss plot of a GAN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from example_utils import pyplot, save_figure
+
+import scratchnet as sn
+from scratchnet import data, nn, optim
+
+
+def run_epoch(model: nn.Module, loader: data.DataLoader, batch_losses: Any,
+              optimizer: optim.Optimizer | None = None) -> dict[str, float]:
+    """One pass over ``loader``: ``batch_losses(model, images)`` returns named loss terms whose
+    first entry is the loss to minimise; with an ``optimizer`` each batch takes a step on it,
+    without one the pass runs in evaluation mode and records no graph. Returns each term's mean
+    per image (batches weighted by their size)."""
+    model.train(optimizer is not None)
+    totals: dict[str, float] = {}
+    count = 0
+    with sn.enable_grad() if optimizer is not None else sn.no_grad():
+        for images, *_ in loader:
+            terms = batch_losses(model, images)
+            if optimizer is not None:
+                optimizer.zero_grad()
+                next(iter(terms.values())).backward()
+                optimizer.step()
+            for name, value in terms.items():
+                totals[name] = totals.get(name, 0.0) + value.item() * len(images)
+            count += len(images)
+    return {name: total / count for name, total in totals.items()}
+
+
+def to_tanh_range(images: Any) -> Any:
+    """Pixels in [0, 1] mapped to [-1, 1] (2x - 1), the range of a generator's tanh output."""
+    return images * np.float32(2) - np.float32(1)
+
+
+def tile(images: Any, rows: int) -> Any:
+    """``rows`` rows of images ``(N, H, W)`` (or ``(N, 1, H, W)``, ``(N, H, W, 1)``) side by side as
+    one ``(rows·(H+1) - 1, columns·(W+1) - 1)`` array, a blank (NaN) pixel between neighbours."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4:
+        images = images[:, 0] if images.shape[1] == 1 else images[..., 0]
+    count, height, width = images.shape
+    columns = -(-count // rows)
+    padded = np.full((rows * columns, height + 1, width + 1), np.nan, dtype=np.float32)
+    padded[:count, :height, :width] = images
+    canvas = padded.reshape(rows, columns, height + 1, width + 1).transpose(0, 2, 1, 3)
+    return canvas.reshape(rows * (height + 1), columns * (width + 1))[:-1, :-1]
+
+
+def save_grid(images: Any, rows: int, out: Path, name: str, title: str,
+              row_labels: list[str] | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> Path:
+    """Write ``images`` as one ``rows``-row picture ``out/name`` (gray, ``value_range`` black to
+    white), with ``title`` above and, if given, a label left of each row."""
+    canvas = tile(images, rows)
+    figure, axis = pyplot().subplots(figsize=(canvas.shape[1] / 40 + 1.5, canvas.shape[0] / 40 + 0.6))
+    axis.imshow(canvas, cmap="gray", vmin=value_range[0], vmax=value_range[1])
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    if row_labels:
+        height = (canvas.shape[0] + 1) / rows
+        axis.set_yticks((np.arange(rows) + 0.5) * height - 1, row_labels, fontsize=8)
+    else:
+        axis.set_yticks([])
+    return save_figure(figure, out, name)
+
+
+def save_gan_losses(d_losses: list[float], g_losses: list[float], out: Path, name: str) -> Path:
+    """The discriminator's and the generator's loss at every step, and their moving mean over 50
+    steps, as ``out/name``."""
+    figure, axis = pyplot().subplots(figsize=(8, 4.5))
+    for label, losses in (("discriminator", d_losses), ("generator", g_losses)):
+        width = min(50, len(losses))
+        line, = axis.plot(losses, alpha=0.25)
+        smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
+        axis.plot(np.arange(width - 1, len(losses)), smooth, color=line.get_color(), label=label)
+    axis.set(xlabel="step", ylabel="loss", title="GAN losses (faint: each step; solid: mean of 50)")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    return save_figure(figure, out, name)
