@@ -20,6 +20,7 @@ from typing import Any
 from scratchnet.autograd import profiler, version
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
+from scratchnet.autograd.hooks import LeafGradients, run_output_hooks
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 from scratchnet.ops.shape import SumTo
@@ -107,10 +108,12 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     walk = _Walk(sources, create_graph, None if grad is None else seed_tensor)
     seed = seed_tensor if create_graph else seed_tensor.array
     if root.creator is None:
+        walk.hold_hooked_leaves([], root)
         walk.deliver(root, seed)
         return walk.result(sources)
 
     order = _topological_order(root.creator)
+    walk.hold_hooked_leaves(order, root)
     version.check_unmodified(order)
     relevant = None if sources is None else _reaching(order, walk.source_ids)
     if sources is not None:
@@ -119,6 +122,7 @@ def run_backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False,
     pending[root.creator][root.output_index] = seed
     with enable_grad() if create_graph else no_grad():
         _propagate(order, pending, relevant, walk)
+        walk.flush_hooked_leaves()
     if not retain_graph:
         for function in order:
             function.release()
@@ -139,6 +143,8 @@ def _propagate(order: list[Function], pending: dict[Function, list[Any]], releva
         output_grads = pending.pop(function, None)
         if output_grads is None or (relevant is not None and function not in relevant):
             continue
+        if function.tensor_hooks is not None:  # Tensor.register_hook / retain_grad on an output
+            output_grads = run_output_hooks(function, output_grads)
         if len(output_grads) == 1 and plain:  # the common case, kept cheap
             input_grads = function.backward(output_grads[0])
         elif profile is None:
@@ -206,9 +212,30 @@ class _Walk:
         self.delivered: set[int] = set()  # leaves given a gradient in this pass
         if caller_grad is not None:
             self.taken.add(id(caller_grad.array))
+        self.leaf_gradients: LeafGradients | None = None
+
+    def hold_hooked_leaves(self, order: list[Function], root: Tensor) -> None:
+        """When some leaf has gradient hooks (``Tensor.register_hook``), hold its contributions
+        until the last one, so that its hooks run once on the total (``backward()`` only)."""
+        if self.source_ids is None and LeafGradients.needed():
+            self.leaf_gradients = LeafGradients(order, root)
+
+    def flush_hooked_leaves(self) -> None:
+        """Deliver what is still held for hooked leaves at the end of the pass."""
+        if self.leaf_gradients is not None:
+            for leaf, grad in self.leaf_gradients.flush():
+                self._deliver(leaf, grad)
 
     def deliver(self, leaf: Tensor, grad: Any) -> None:
-        """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table."""
+        """Give a leaf its gradient: accumulated into ``.grad`` as PyTorch does, or into the table
+        (after its hooks, once its last contribution has come, when it has any)."""
+        if self.leaf_gradients is not None:
+            grad = self.leaf_gradients.add(leaf, grad)
+            if grad is None:
+                return
+        self._deliver(leaf, grad)
+
+    def _deliver(self, leaf: Tensor, grad: Any) -> None:
         if self.source_ids is not None:
             if id(leaf) in self.source_ids:
                 self._add_found(leaf, grad)
