@@ -9,7 +9,8 @@ gradients): heat maps over one Fashion-MNIST test image per class.
 CAM of class c: M_c = Σ_k w_ck F_k, with F the last stage's feature maps (64 x 7 x 7) and w the
 classifier's weights; Grad-CAM: ReLU(Σ_k α_k F_k) with α_k the spatial mean of ∂y_c/∂F_k (the
 stage's ``grad_output``). Behind a global average pool and one Linear layer, α_k = w_ck / 49:
-Grad-CAM is ReLU(CAM) / 49. Figure: ``cam.png`` (per class: the image, its CAM, its Grad-CAM, upsampled 4x to 28x28).
+Grad-CAM is ReLU(CAM) / 49. Figure: ``cam.png`` (per class: the image, its CAM, its Grad-CAM,
+upsampled 4x to 28x28).
 """
 
 from __future__ import annotations
