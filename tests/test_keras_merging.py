@@ -181,7 +181,8 @@ def test_the_summary_of_a_graph_has_keras_connected_to_column():
     assert lines[2].rstrip() == " Layer (type)" + " " * 19 + "Output Shape" + " " * 9 + "Param #" + " " * 5 \
         + "Connected to"
     assert len(lines[1]) == 98
-    rows = {line.split()[0]: index for index, line in enumerate(lines) if line.startswith(" ") and "(" in line}
+    rows = {line.split()[0]: index for index, line in enumerate(lines)
+            if line.startswith(" ") and "(" in line}
     input_name = model.layers[0].name
     assert lines[rows[input_name]].rstrip().endswith(" -")
     assert lines[rows["conv"]].rstrip().endswith(f" {input_name}[0][0]")

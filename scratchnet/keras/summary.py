@@ -59,6 +59,16 @@ def _row(fields: list[str], positions: list[int]) -> list[str]:
     return lines
 
 
+def _connected_rows(fields: list[str], inputs: list[str], positions: list[int]) -> list[str]:
+    """A graph model's row: the fields and the first input, then a line for each further input
+    (every input but the last followed by a comma); ``-`` when there is none."""
+    inputs = [f"{source}," for source in inputs[:-1]] + inputs[-1:] or ["-"]
+    lines = _row([*fields, inputs[0]], positions)
+    for source in inputs[1:]:
+        lines += _row(["", "", "", source], positions)
+    return lines
+
+
 def print_summary(model: Any, rows: list[tuple[str, str, int]], trainable: int, total: int,
                   line_length: int | None = None, positions: list[float] | None = None,
                   print_fn: Callable[[str], Any] | None = None,
@@ -78,13 +88,9 @@ def print_summary(model: Any, rows: list[tuple[str, str, int]], trainable: int, 
         print_fn(line)
     print_fn("=" * line_length)
     for index, (name, shape, count) in enumerate(rows):
-        inputs = connections[index] or ["-"] if graph else []
-        first = [name, shape, f"{count:,}"] + ([inputs[0] + ("," if len(inputs) > 1 else "")] if graph else [])
-        for line in _row(first, positions):
+        fields = [name, shape, f"{count:,}"]
+        for line in _connected_rows(fields, connections[index], positions) if graph else _row(fields, positions):
             print_fn(line)
-        for number, source in enumerate(inputs[1:], start=2):
-            for line in _row(["", "", "", source + ("," if number < len(inputs) else "")], positions):
-                print_fn(line)
     print_fn("=" * line_length)
     print_fn(f"Total params: {total:,}")
     print_fn(f"Trainable params: {trainable:,}")
