@@ -89,7 +89,8 @@ def print_summary(model: Any, rows: list[tuple[str, str, int]], trainable: int, 
     print_fn("=" * line_length)
     for index, (name, shape, count) in enumerate(rows):
         fields = [name, shape, f"{count:,}"]
-        for line in _connected_rows(fields, connections[index], positions) if graph else _row(fields, positions):
+        lines = _connected_rows(fields, connections[index], positions) if graph else _row(fields, positions)
+        for line in lines:
             print_fn(line)
     print_fn("=" * line_length)
     print_fn(f"Total params: {total:,}")
