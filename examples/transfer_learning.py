@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     axis.legend()
     figures = [save_figure(figure, args.out, "transfer_learning.png")]
     return {"fine_tuned": fine_tuned, "scratch": scratch, "runs": runs, "pretrain": pretrain,
-            "figures": figures, "model": model}
+            "figures": figures, "model": model, "pretrained": pretrained}
 
 
 if __name__ == "__main__":
