@@ -5,15 +5,24 @@ and the frozen features."""
 import json
 
 import numpy as np
+import pytest
 
 import scratchnet as sn
 from scratchnet.models import resnet20
-from tests.test_examples import check_figures, fashion, fashion_arrays, needs_fashion_mnist, run  # noqa: F401
+from tests.test_examples import check_figures, fashion, fashion_arrays, needs_fashion_mnist, run  # noqa: F401  (fixtures used below)
+
+pytestmark = pytest.mark.usefixtures("fashion")
+
+
+@pytest.fixture
+def example(request):
+    """``tests/test_examples.py``'s ``run`` fixture: ``example(name, *argv)`` runs an example."""
+    return request.getfixturevalue("run")
 
 
 @needs_fashion_mnist
-def test_cnn_comparison_quick_trains_the_three_families(run, fashion, tmp_path):
-    result, printed = run("cnn_comparison", "--quick")
+def test_cnn_comparison_quick_trains_the_three_families(example, tmp_path):
+    result, printed = example("cnn_comparison", "--quick")
     results = result["results"]
     assert list(results) == ["vgg", "googlenet", "resnet"]
     assert results["resnet"]["parameters"] == sum(p.numel() for p in resnet20().parameters())
@@ -25,8 +34,8 @@ def test_cnn_comparison_quick_trains_the_three_families(run, fashion, tmp_path):
 
 
 @needs_fashion_mnist
-def test_resnet_fashion_leaves_a_checkpoint_after_each_epoch(run, fashion, tmp_path):
-    result, _ = run("resnet_fashion", "--quick", "--epochs", "2")
+def test_resnet_fashion_leaves_a_checkpoint_after_each_epoch(example, tmp_path):
+    result, _ = example("resnet_fashion", "--quick", "--epochs", "2")
     history = json.loads((tmp_path / "resnet20_checkpoint.json").read_text())
     assert len(history["val_accuracy"]) == len(history["seconds"]) == 2
     assert history["val_accuracy"] == result["history"]["val_accuracy"]
@@ -38,10 +47,10 @@ def test_resnet_fashion_leaves_a_checkpoint_after_each_epoch(run, fashion, tmp_p
 
 
 @needs_fashion_mnist
-def test_grad_cam_gradients_from_the_backward_hook_equal_retain_grad(run, fashion, tmp_path):
+def test_grad_cam_gradients_from_the_backward_hook_equal_retain_grad(example, tmp_path):
     """cam.py reads the last stage's gradient from a full backward hook; the same gradient taken
     as a PyTorch user's other way (``retain_grad`` on the stage output) agrees."""
-    result, _ = run("cam", "--quick", "--test-limit", "100")
+    result, _ = example("cam", "--quick", "--test-limit", "100")
     model, images, classes = result["model"], result["images"], result["classes"]
     import cam
 
@@ -58,8 +67,8 @@ def test_grad_cam_gradients_from_the_backward_hook_equal_retain_grad(run, fashio
 
 
 @needs_fashion_mnist
-def test_transfer_learning_keeps_the_features_frozen_over_seeds(run, fashion, tmp_path):
-    result, printed = run("transfer_learning", "--quick", "--seeds", "2")
+def test_transfer_learning_keeps_the_features_frozen_over_seeds(example, tmp_path):
+    result, printed = example("transfer_learning", "--quick", "--seeds", "2")
     assert len(result["runs"]) == 2 and "seed 1:" in printed
     tuned, pretrained = result["model"].state_dict(), result["pretrained"].state_dict()
     for key in ("conv1.weight", "layer1.0.conv1.weight", "layer3.2.conv2.weight"):
