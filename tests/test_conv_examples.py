@@ -9,7 +9,7 @@ import pytest
 
 import scratchnet as sn
 from scratchnet.models import resnet20
-from tests.test_examples import check_figures, fashion, fashion_arrays, needs_fashion_mnist, run  # noqa: F401  (fixtures used below)
+from tests.test_examples import check_figures, fashion, fashion_arrays, needs_fashion_mnist, run  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fashion")
 
