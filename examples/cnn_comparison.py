@@ -7,7 +7,7 @@ with the same augmentation, optimiser, schedule and budget as ``examples/resnet_
 
 Prints, per network, its parameter count, test accuracy after each epoch and the seconds each
 epoch took (training and test pass, one process, ``OMP_NUM_THREADS`` as set); figure
-``cnn_comparison.png`` (test accuracy per epoch).
+``cnn_comparison.png`` (test accuracy per epoch); weights ``NAME_comparison.safetensors``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from example_utils import load_image_planes, make_parser, parse, pyplot, save_figure
 from resnet_fashion import fit
 
+import scratchnet as sn
 from scratchnet.models import googlenet_small, resnet20, vgg_small
 
 MODELS = {"vgg": vgg_small, "googlenet": googlenet_small, "resnet": resnet20}
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parameters = sum(p.numel() for p in model.parameters())
         print(f"{name}: {parameters:,} parameters", flush=True)
         history = fit(model, train_data, test_data, normalize, args)
+        sn.save(model.state_dict(), args.out / f"{name}_comparison.safetensors")
         results[name] = {"parameters": parameters, "val_accuracy": history["val_accuracy"],
                          "seconds": history["seconds"]}
     figure, axis = pyplot().subplots(figsize=(5, 3.5))

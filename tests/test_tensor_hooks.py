@@ -198,3 +198,24 @@ def test_full_backward_hook_when_the_input_needs_no_gradient_and_after_remove():
         conv(sn.tensor(x) if lib is nn else torch.tensor(x)).sum().backward()
         calls.append(seen)
     assert calls[0] == calls[1] == [(True, (2, 2, 3, 3))]
+
+
+def test_full_backward_hook_gives_none_for_an_input_without_gradient():
+    torch = torch_or_skip()
+    seen = []
+    for lib, make in ((nn, sn.tensor), (torch.nn, torch.tensor)):
+        class Gate(lib.Module):
+            def forward(self, a, b):
+                return a * b + a
+
+        gate = Gate()
+        gate.register_full_backward_hook(lambda m, gi, go: seen.append(
+            [None if g is None else g.detach().numpy().copy() for g in (*gi, *go)]))
+        a = make(X, requires_grad=True)
+        (gate(a, make(X * 2)) ** 2).sum().backward()
+        seen[-1].append(a.grad.numpy().copy())
+    ours, theirs = seen
+    assert [g is None for g in ours] == [g is None for g in theirs] == [False, True, False, False]
+    for g, tg in zip(ours, theirs):
+        if g is not None:
+            assert_close(g, tg)

@@ -43,8 +43,10 @@ class BackwardHook:
     def __init__(self, module: Any, hooks: dict[int, Callable[..., Any]]) -> None:
         self.module = module
         self.hooks = hooks
-        self.input_slots: list[int] = []  # positions of the inputs that pass the input identity
+        self.input_slots: list[int] = []  # which tensor inputs pass the input identity
         self.n_inputs = 0
+        self.output_positions: list[int] = []  # which outputs pass the output identity
+        self.n_outputs = 0
         self.grad_output: tuple[Any, ...] = ()
 
     def setup_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -54,13 +56,7 @@ class BackwardHook:
         self.input_slots = [k for k, i in enumerate(tensors) if args[i].requires_grad]
         if not self.input_slots:
             return args
-        positions = [tensors[k] for k in self.input_slots]
-        wrapped = _Identity(self._on_input_grads)(*[args[i] for i in positions])
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        args = list(args)
-        for i, tensor in zip(positions, wrapped):
-            args[i] = tensor
-        return tuple(args)
+        return tuple(_pass_through(args, [tensors[k] for k in self.input_slots], self._on_input_grads))
 
     def setup_outputs(self, output: Any) -> Any:
         """``output`` (a tensor or a tuple of them) passed through the output identity."""
@@ -68,16 +64,12 @@ class BackwardHook:
         outputs = (output,) if single else output
         if not isinstance(outputs, tuple):
             return output
-        positions = [i for i, y in enumerate(outputs) if isinstance(y, Tensor) and y.requires_grad]
         self.n_outputs = len(outputs)
-        if not positions:
+        self.output_positions = [i for i, y in enumerate(outputs)
+                                 if isinstance(y, Tensor) and y.requires_grad]
+        if not self.output_positions:
             return output
-        self.output_positions = positions
-        wrapped = _Identity(self._on_output_grads)(*[outputs[i] for i in positions])
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        outputs = list(outputs)
-        for i, tensor in zip(positions, wrapped):
-            outputs[i] = tensor
+        outputs = _pass_through(outputs, self.output_positions, self._on_output_grads)
         return outputs[0] if single else tuple(outputs)
 
     def _on_output_grads(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -109,6 +101,16 @@ class BackwardHook:
             raise RuntimeError(f"backward hook of {type(self.module).__name__} returned {len(result)} "
                                f"gradients, expected {self.n_inputs} (one per tensor input)")
         return result
+
+
+def _pass_through(values: tuple[Any, ...], positions: list[int],
+                  on_backward: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> list[Any]:
+    """``values`` with those at ``positions`` replaced by their images through one ``_Identity``."""
+    wrapped = _Identity(on_backward)(*[values[i] for i in positions])
+    values = list(values)
+    for i, tensor in zip(positions, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
+        values[i] = tensor
+    return values
 
 
 def _as_tensor(grad: Any) -> Tensor:
