@@ -4,9 +4,10 @@
 For one call of a module with backward hooks, its tensor inputs that require a gradient pass
 through an identity op before ``forward`` and its tensor outputs through another after it (as
 PyTorch's ``BackwardHook`` does). In the backward pass the output identity records
-``grad_output``; the input identity then has ``grad_input`` and calls each
-``hook(module, grad_input, grad_output)``, whose returned tuple replaces ``grad_input``. When no
-input requires a gradient the hooks run from the output identity with ``grad_input`` all None.
+``grad_output``; the input identity then has ``grad_input`` (zeros for the other tensor inputs,
+as PyTorch) and calls each ``hook(module, grad_input, grad_output)``, whose returned tuple
+replaces ``grad_input``. When no input requires a gradient the hooks run from the output
+identity with ``grad_input`` all None.
 """
 
 from __future__ import annotations
@@ -45,18 +46,21 @@ class BackwardHook:
         self.hooks = hooks
         self.input_slots: list[int] = []  # which tensor inputs pass the input identity
         self.n_inputs = 0
+        self.input_zeros: list[tuple[Any, Any]] = []  # shape and dtype of each tensor input
         self.output_positions: list[int] = []  # which outputs pass the output identity
         self.n_outputs = 0
         self.grad_output: tuple[Any, ...] = ()
 
     def setup_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """``args`` with the tensors that require a gradient passed through the input identity."""
-        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = [a for a in args if isinstance(a, Tensor)]
         self.n_inputs = len(tensors)
-        self.input_slots = [k for k, i in enumerate(tensors) if args[i].requires_grad]
+        self.input_zeros = [(a.shape, a.dtype) for a in tensors]
+        self.input_slots = [k for k, a in enumerate(tensors) if a.requires_grad]
         if not self.input_slots:
             return args
-        return tuple(_pass_through(args, [tensors[k] for k in self.input_slots], self._on_input_grads))
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        return tuple(_pass_through(args, [positions[k] for k in self.input_slots], self._on_input_grads))
 
     def setup_outputs(self, output: Any) -> Any:
         """``output`` (a tensor or a tuple of them) passed through the output identity."""
@@ -85,7 +89,7 @@ class BackwardHook:
         return grads
 
     def _on_input_grads(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
-        grad_input: list[Any] = [None] * self.n_inputs
+        grad_input: list[Any] = [Tensor.wrap(xp.zeros(shape, dtype)) for shape, dtype in self.input_zeros]
         for k, grad in zip(self.input_slots, grads):
             grad_input[k] = _as_tensor(grad)
         grad_input_tuple = tuple(grad_input)
