@@ -1,15 +1,16 @@
 """Class activation maps (Zhou et al. 2016) and Grad-CAM (Selvaraju et al. 2017) on the ResNet-20
-of ``examples/resnet_fashion.py``, through a forward hook on its last stage: heat maps over one
-Fashion-MNIST test image per class.
+of ``examples/resnet_fashion.py``, through hooks on its last stage as a PyTorch user writes them
+(``register_forward_hook`` for the feature maps, ``register_full_backward_hook`` for their
+gradients): heat maps over one Fashion-MNIST test image per class.
 
     python examples/cam.py [--weights examples/output/resnet20.safetensors] [--out examples/output]
     python examples/cam.py --quick       # trains the short ResNet run first (the test)
 
 CAM of class c: M_c = Σ_k w_ck F_k, with F the last stage's feature maps (64 x 7 x 7) and w the
-classifier's weights; Grad-CAM: ReLU(Σ_k α_k F_k) with α_k the spatial mean of ∂y_c/∂F_k. The hook
-returns the feature maps as a fresh leaf tensor, so that backward fills its ``.grad``. Behind a
-global average pool and one Linear layer, α_k = w_ck / 49: Grad-CAM is ReLU(CAM) / 49. Figure:
-``cam.png`` (per class: the image, its CAM, its Grad-CAM, upsampled 4x to 28x28).
+classifier's weights; Grad-CAM: ReLU(Σ_k α_k F_k) with α_k the spatial mean of ∂y_c/∂F_k (the
+stage's ``grad_output``). Behind a global average pool and one Linear layer, α_k = w_ck / 49:
+Grad-CAM is ReLU(CAM) / 49. Figure: ``cam.png`` (per class: the image, its CAM, its Grad-CAM,
+upsampled 4x to 28x28).
 """
 
 from __future__ import annotations
@@ -26,27 +27,32 @@ from scratchnet import data, nn
 from scratchnet.models import resnet20
 
 
-def capture_features(model: nn.Module) -> tuple[dict[str, sn.Tensor], Any]:
-    """Hook ``model.layer3``: its output is replaced by a leaf copy kept in the returned dict."""
-    captured: dict[str, sn.Tensor] = {}
+def capture_features(model: nn.Module) -> tuple[dict[str, np.ndarray], list[Any]]:
+    """Hook ``model.layer3``: its output (forward hook) and the gradient of that output (full
+    backward hook) are kept in the returned dict; the handles remove the hooks."""
+    captured: dict[str, np.ndarray] = {}
 
-    def hook(module: nn.Module, args: Any, output: sn.Tensor) -> sn.Tensor:
-        captured["features"] = sn.tensor(output.numpy(), requires_grad=True)
-        return captured["features"]
+    def keep_features(module: nn.Module, args: Any, output: sn.Tensor) -> None:
+        captured["features"] = output.detach().numpy()
 
-    return captured, model.layer3.register_forward_hook(hook)
+    def keep_gradients(module: nn.Module, grad_input: Any, grad_output: Any) -> None:
+        captured["gradients"] = grad_output[0].numpy()
+
+    return captured, [model.layer3.register_forward_hook(keep_features),
+                      model.layer3.register_full_backward_hook(keep_gradients)]
 
 
 def class_maps(model: nn.Module, images: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(CAM, Grad-CAM) of ``classes[i]`` for each image, each ``(N, 7, 7)``."""
-    captured, handle = capture_features(model)
+    captured, handles = capture_features(model)
     model.eval()
     try:
         logits = model(sn.tensor(images))
         logits[np.arange(len(classes)), classes].sum().backward()
     finally:
-        handle.remove()
-    features, gradients = captured["features"].numpy(), captured["features"].grad.numpy()
+        for handle in handles:
+            handle.remove()
+    features, gradients = captured["features"], captured["gradients"]
     weights = model.fc.weight.numpy()[classes]                           # (N, 64)
     cam = np.einsum("nk,nkhw->nhw", weights, features)
     alphas = gradients.mean(axis=(2, 3))                                 # (N, 64)

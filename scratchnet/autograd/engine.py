@@ -26,6 +26,7 @@ from scratchnet.autograd.accumulate import GradAccumulator
 from scratchnet.autograd.broadcast import SumTo
 from scratchnet.autograd.config import Config, enable_grad, no_grad, using_config
 from scratchnet.autograd.function import Function
+from scratchnet.autograd.hooks import HookedLeaves, LeafGradients, run_output_hooks
 from scratchnet.autograd.tensor import Tensor
 from scratchnet.backend import xp
 
@@ -130,17 +131,21 @@ def walk(root: Tensor, seed_tensor: Tensor, destination: Destination, *, retain_
     and only the Functions with a path to one of them run."""
     seed = seed_tensor if create_graph else seed_tensor.array
     watched = destination.watched
+    order = [] if root.creator is None else _topological_order(root.creator)
+    if watched is None and LeafGradients.needed():  # some leaf has hooks (Tensor.register_hook)
+        destination = HookedLeaves(destination, order, root)
     if root.creator is None or (watched is not None and id(root) in watched):
         destination.deliver(root, seed)
         if root.creator is None:
             return
-    order = _topological_order(root.creator)
     version.check_unmodified(order)
     relevant = None if watched is None else _reaching(order, watched)
     pending: dict[Function, list[Any]] = {root.creator: [None] * len(root.creator.outputs)}
     pending[root.creator][root.output_index] = seed
     with enable_grad() if create_graph else no_grad():
         _propagate(order, pending, relevant, destination)
+        if isinstance(destination, HookedLeaves):
+            destination.flush()
     if not retain_graph:
         for function in order:
             function.release()
@@ -158,6 +163,8 @@ def _propagate(order: list[Function], pending: dict[Function, list[Any]], releva
         output_grads = pending.pop(function, None)
         if output_grads is None or (relevant is not None and function not in relevant):
             continue
+        if function.tensor_hooks is not None:  # Tensor.register_hook / retain_grad on an output
+            output_grads = run_output_hooks(function, output_grads)
         if len(output_grads) == 1 and plain:  # the common case, kept cheap
             input_grads = function.backward(output_grads[0])
         elif profile is None:

@@ -62,6 +62,7 @@ class Function:
     sequence: int
     outputs: tuple[weakref.ref, ...]
     output_meta: tuple[tuple[tuple[int, ...], xp.dtype], ...]
+    tensor_hooks: dict[int, Any] | None = None  # Tensor.register_hook on an output (autograd.hooks)
 
     def __call__(self, *inputs: Any) -> Any:
         # Spelled out for one and two inputs: on small tensors every Python call and star-call

@@ -70,9 +70,11 @@ class Tensor:
     """
 
     # ``_inplace_count`` and ``_inplace_stamp`` are set by the first in-place op only (see
-    # ``scratchnet.autograd.version``), so that making a tensor costs nothing more.
+    # ``scratchnet.autograd.version``), ``_retains_grad`` by ``retain_grad()``, so that making a
+    # tensor costs nothing more.
     __slots__ = ("array", "grad", "_requires_grad", "creator", "output_index", "name",
-                 "non_differentiable_origin", "_inplace_count", "_inplace_stamp", "__weakref__")
+                 "non_differentiable_origin", "_inplace_count", "_inplace_stamp", "_retains_grad",
+                 "__weakref__")
     __array_priority__ = 1000  # so that ``ndarray * tensor`` calls Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, *,
@@ -265,6 +267,45 @@ class Tensor:
 
         run_backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
                      create_graph=create_graph)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Register ``hook(grad)``, called in each backward pass with the gradient of this tensor
+        (all contributions summed); a returned tensor replaces the gradient for the rest of the
+        pass and for ``.grad``. Returns a handle whose ``remove()`` unregisters it (PyTorch's
+        ``Tensor.register_hook``; hooks on a non-leaf live on its ``grad_fn``).
+
+        >>> x = sn.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> handle = y.register_hook(lambda grad: grad * 10)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([30., 30.])
+        """
+        from scratchnet.autograd.hooks import register_hook
+
+        return register_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward (after its
+        hooks, accumulated over passes); a no-op on a leaf, whose ``.grad`` is always kept.
+
+        >>> x = sn.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * x
+        >>> y.retain_grad()
+        >>> (y * 3).sum().backward()
+        >>> y.grad
+        tensor([3., 3.])
+        """
+        from scratchnet.autograd.hooks import retain_grad
+
+        retain_grad(self)
+        if self.creator is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its ``.grad`` (``retain_grad()`` was called)."""
+        return getattr(self, "_retains_grad", False)
 
     def _check_can_backward(self) -> None:
         """Raise a clear error when no gradient can flow from this tensor."""

@@ -422,7 +422,12 @@ class Model(Layer):
         rows = [(f"{layer.name} ({type(layer).__name__})", format_shape(shapes.get(id(layer))),
                  layer.count_params()) for layer in self.layers]
         trainable = sum(t.numel() for t in self.trainable_weights)
-        print_summary(self, rows, trainable, self.count_params(), line_length, positions, print_fn)
+        print_summary(self, rows, trainable, self.count_params(), line_length, positions, print_fn,
+                      connections=self._connections())
+
+    def _connections(self) -> list[list[str]] | None:
+        """The "Connected to" column of the summary, per layer (None: no column, as for chains)."""
+        return None
 
     # ---- saving -----------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:

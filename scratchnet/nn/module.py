@@ -19,7 +19,7 @@ from scratchnet.backend import is_floating, resolve_dtype, xp
 from scratchnet.devices import parse_to, resolve_device
 from scratchnet.nn.allocation import claim
 from scratchnet.nn.casting import cast_input, check_dtype, is_cast
-from scratchnet.nn.hooks import RemovableHandle
+from scratchnet.nn.hooks import BackwardHook, RemovableHandle
 from scratchnet.nn.parameter import Parameter
 
 
@@ -114,9 +114,14 @@ class Module:
             args = cast_input(args, float_dtype, self._keeps_integer_input())
         if self._forward_pre_hooks:
             args = self._run_forward_pre_hooks(args)
+        backward_hook = BackwardHook(self, self._backward_hooks) if self._backward_hooks else None
+        if backward_hook is not None:
+            args = backward_hook.setup_inputs(args)
         output = self.forward(*args, **kwargs)
         if self._forward_hooks:
             output = self._run_forward_hooks(args, output)
+        if backward_hook is not None:
+            output = backward_hook.setup_outputs(output)
         return output
 
     def _run_forward_pre_hooks(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -381,6 +386,28 @@ class Module:
         return self  # unreachable: resolve_device raises for CUDA
 
     # ---- hooks ------------------------------------------------------------------------
+    _backward_hooks: dict[int, Callable[..., Any]] | None = None  # made by the first registration
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs in each backward pass through a call of
+        this module, once the gradients with respect to its tensor inputs are known: both are
+        tuples of Tensors, one per tensor input / output (None where no gradient flows).
+        Returning a tuple replaces ``grad_input`` for the rest of the pass (PyTorch's
+        ``register_full_backward_hook``).
+
+        >>> layer = sn.nn.Linear(2, 1)
+        >>> seen = []
+        >>> handle = layer.register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))
+        >>> layer(sn.ones(4, 2, requires_grad=True)).sum().backward()
+        >>> seen
+        [(4, 1)]
+        """
+        if self._backward_hooks is None:
+            object.__setattr__(self, "_backward_hooks", OrderedDict())
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, args)`` runs before ``forward``; returning a value replaces the
         positional arguments (a tuple, or one value)."""
