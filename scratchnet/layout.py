@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable
 
 from scratchnet.backend import xp
-from scratchnet.parallel import chunk_bounds, parallel_for, parallel_reduce
+from scratchnet.parallel import chunk_bounds, parallel_for, parallel_reduce, runs_whole
 
 
 def memory_order(a: xp.ndarray) -> list[int]:
@@ -159,6 +159,15 @@ def elementwise(function: Callable[..., object], a: xp.ndarray, *others: xp.ndar
     array([[2., 2., 2.],
            [2., 2., 2.]])
     """
+    if runs_whole(a.size):  # one chunk: plain NumPy, then a's memory order and the dtype asked
+        result = function(a, *others, out=None)
+        wanted = a.dtype if dtype is None else dtype
+        if result.dtype == wanted and (result.flags.c_contiguous and a.flags.c_contiguous
+                                       or result.flags.f_contiguous and a.flags.f_contiguous):
+            return result
+        out = new_array_like(a.shape, wanted, a, zeroed=False)
+        out[...] = result
+        return out
     found = memory_rows(a)
     if found is None:
         return function(a, *others, out=None)

@@ -148,6 +148,17 @@ def chunk_bounds(n_items: int, item_cost: int = 1) -> list[tuple[int, int]]:
     return bounds
 
 
+def runs_whole(n_items: int, item_cost: int = 1) -> bool:
+    """Whether work of ``n_items`` items of ``item_cost`` each is one chunk (``chunk_bounds``
+    gives one): a routine may then skip its splitting bookkeeping and run plain NumPy on the
+    whole array, which matters for the small arrays of an MLP step (tens of microseconds each).
+
+    >>> runs_whole(10, item_cost=1)
+    True
+    """
+    return _num_threads == 1 or n_items < 2 or n_items * max(int(item_cost), 1) < 2 * MIN_CHUNK_COST
+
+
 def parallel_for(n_items: int, work: Callable[[int, int], Any], *, item_cost: int = 1) -> None:
     """Call ``work(start, stop)`` for each chunk of ``chunk_bounds(n_items, item_cost)`` on the
     pool and the calling thread; return when all are done. ``work`` must write only the slice
@@ -237,11 +248,11 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     >>> matmul(a, b)[0].tolist()
     [4.0, 4.0, 4.0, 4.0]
     """
-    if xp.ndim(a) != 2 or xp.ndim(b) != 2:
+    cost = max(1, xp.shape(b)[-1] * xp.shape(a)[-1] // MULTIPLY_ADDS_PER_ELEMENT_PASS)
+    if xp.ndim(a) != 2 or xp.ndim(b) != 2 or runs_whole(a.shape[0], cost):
         return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
     if out is None:
         out = xp.empty((a.shape[0], b.shape[1]), dtype=xp.result_type(a, b))
-    cost = max(1, a.shape[1] * b.shape[1] // MULTIPLY_ADDS_PER_ELEMENT_PASS)
     parallel_for(a.shape[0], lambda start, stop: xp.matmul(a[start:stop], b, out=out[start:stop]),
                  item_cost=cost)
     return out
