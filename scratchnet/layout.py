@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable
 
 from scratchnet.backend import xp
-from scratchnet.parallel import chunk_bounds, parallel_for, parallel_reduce, runs_whole
+from scratchnet.parallel import parallel_for, parallel_reduce, runs_whole
 
 
 def memory_order(a: xp.ndarray) -> list[int]:
@@ -138,7 +138,7 @@ def row_wise(function: Callable[[xp.ndarray, int], xp.ndarray], x: xp.ndarray, a
            [-1.,  0.]])
     """
     if (x.ndim != 2 or axis not in (1, -1) or not x.flags.c_contiguous or x.dtype.kind != "f"
-            or len(chunk_bounds(x.shape[0], x.shape[1])) == 1):
+            or runs_whole(x.shape[0], x.shape[1])):
         return function(x, axis)
     out = xp.empty_like(x)
 

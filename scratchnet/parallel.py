@@ -137,8 +137,7 @@ def chunk_bounds(n_items: int, item_cost: int = 1) -> list[tuple[int, int]]:
     """
     if n_items < 0:
         raise ValueError(f"n_items must be non-negative, got {n_items}")
-    total = n_items * max(int(item_cost), 1)
-    parts = max(1, min(_num_threads, n_items, total // MIN_CHUNK_COST))
+    parts = _chunk_count(n_items, item_cost)
     size, extra = divmod(n_items, parts)
     bounds, start = [], 0
     for index in range(parts):
@@ -156,7 +155,13 @@ def runs_whole(n_items: int, item_cost: int = 1) -> bool:
     >>> runs_whole(10, item_cost=1)
     True
     """
-    return _num_threads == 1 or n_items < 2 or n_items * max(int(item_cost), 1) < 2 * MIN_CHUNK_COST
+    return _chunk_count(n_items, item_cost) == 1
+
+
+def _chunk_count(n_items: int, item_cost: int) -> int:
+    """How many chunks: one per thread, but none under ``MIN_CHUNK_COST`` elements of work."""
+    total = n_items * max(int(item_cost), 1)
+    return max(1, min(_num_threads, n_items, total // MIN_CHUNK_COST))
 
 
 def parallel_for(n_items: int, work: Callable[[int, int], Any], *, item_cost: int = 1) -> None:

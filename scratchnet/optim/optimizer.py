@@ -193,7 +193,7 @@ class Optimizer:
         piece on flat views of it, its gradient and its state (its scalar state, such as the step
         count, taken from the first piece; state arrays a piece made, gathered in order)."""
         offsets = list(itertools.accumulate((update[0].size for update in updates), initial=0))
-        if len(parallel.chunk_bounds(offsets[-1], self.passes_per_element)) == 1:
+        if parallel.runs_whole(offsets[-1], self.passes_per_element):
             for update in updates:
                 self._update(*update)
             return
