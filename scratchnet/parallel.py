@@ -8,7 +8,7 @@ module owns those threads and the BLAS libraries' threads, and gives the kernels
   ``range(n_items)`` (rows, channel planes, blocks of images), on the pool's workers and on the
   calling thread, and returns when every chunk is done. Each chunk must write only its own slice.
 - ``parallel_reduce(n_items, partial, item_cost=...)`` calls ``partial(start, stop)`` on the same
-  chunks and adds the partial results in chunk order (or ``combine``s them), whichever thread
+  chunks and adds the partial results in chunk order (or folds them with ``combine``), whichever thread
   finished first: a sum is bitwise the same from run to run at a given thread count.
 - ``matmul(a, b)`` is a product of two matrices split by rows that way, one single-thread BLAS
   product per chunk.
@@ -57,6 +57,7 @@ MIN_CHUNK_COST = 1 << 20
 worth handing to another thread: about 150 us of one thread's work.
 
 Measured on the shared 2-core development machine, busy (load average 7-14), NumPy 2.4, float32:
+
 - ``python benchmarks/parallel_threshold.py``: ``np.multiply(a, b, out=c)`` over ``n`` elements
   on one thread against two halves over two threads. Handing a chunk to a worker and waiting for
   it costs 8-25 us (median), while one thread's pass over 64k elements takes 9 us and over 1M
@@ -66,8 +67,8 @@ Measured on the shared 2-core development machine, busy (load average 7-14), Num
   a 64k threshold split Adam's 101,770-parameter update in two: 0.62 -> 1.02 ms a step, against
   0.63 ms unsplit. A woken worker that takes the GIL and is then descheduled stalls the step,
   so small work stays on the calling thread.
-A routine whose items cost more than one element's pass says so with ``item_cost``; the lead
-re-measures on a quiet machine."""
+
+A routine whose items cost more than one element's pass says so with ``item_cost``."""
 
 
 def default_num_threads() -> int:
