@@ -83,7 +83,7 @@ def profile_torch(workload: str, steps: int) -> dict:
     import torch
     from torch_models import MODELS
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(sn.get_num_threads())  # the same thread count as scratchnet
     torch.manual_seed(0)
     model = MODELS[workload]()
     optimizer = make_optimizer(torch.optim, workload, model.parameters())

@@ -22,6 +22,13 @@ CONFIGS = [
 SHAPES = [(300, 77), (31, 17), (1001,), (0,), (64, 33, 3), (5,), (1023, 257)]
 
 
+@pytest.fixture(autouse=True)
+def small_split_threshold(monkeypatch):
+    """Split these small parameters as a large model's would be (the real threshold keeps an update
+    of under half a million elements on one thread): the split paths are what is tested."""
+    monkeypatch.setattr(parallel, "MIN_CHUNK_COST", 4096)
+
+
 def parameters(seed=0):
     rng = np.random.default_rng(seed)
     params = []
