@@ -3,7 +3,7 @@
 classes with 100 labelled images per class, and compare with the same network trained from
 scratch on those 500 images.
 
-    python examples/transfer_learning.py [--epochs 4] [--head-epochs 30] [--seeds 3] [--out DIR]
+    python examples/transfer_learning.py [--epochs 3] [--head-epochs 30] [--seeds 3] [--out DIR]
     python examples/transfer_learning.py --weights DIR/transfer_pretrained.safetensors  # skip pretraining
     python examples/transfer_learning.py --quick      # tiny sizes (the test; no conclusion)
 
@@ -21,14 +21,16 @@ momentum 0.9, weight decay 5e-4, cosine schedule); the weights are saved as
 ``transfer_pretrained.safetensors``. Fine-tuning: the pretrained network with its last layer
 replaced by ``nn.Identity`` is frozen (``requires_grad_(False)``, kept in ``eval()`` mode so
 that batch norm uses its running statistics) under a new ``Linear(64, 5)`` head, the only
-parameters the optimiser holds. The baseline is a fresh ResNet-20 with 5 outputs. Both arms get
-the same recipe on the same 500 images (the first 100 training images of each new class):
-``--head-epochs`` epochs of batch ``--head-batch-size``, the same augmentation, SGD (lr
-``--head-lr``, momentum 0.9, weight decay 5e-4) with a cosine schedule; the baseline uses the
-head's learning rate (no sweep of its own). Each seed (``--seed``, ``--seed`` + 1, ...) trains
-both arms; the test set is every test image of the new classes, evaluated every
-``--eval-every`` epochs. Measured figures: ``examples/README.md``. Figure:
-``transfer_learning.png`` (test accuracy against epoch, each seed's two curves).
+parameters the optimiser holds. A second arm fine-tunes the last stage (``layer3``, batch norm
+in training mode there) with the new head, the stem and the first two stages frozen as above.
+The baseline is a fresh ResNet-20 with 5 outputs. The three arms get the same recipe on the same
+500 images (the first 100 training images of each new class): ``--head-epochs`` epochs of batch
+``--head-batch-size``, the same augmentation, SGD (lr ``--head-lr``, momentum 0.9, weight decay
+5e-4) with a cosine schedule; the baseline uses the head's learning rate (no sweep of its own).
+Each seed (``--seed``, ``--seed`` + 1, ...) trains the three arms, each after seeding; the test
+set is every test image of the new classes, evaluated every ``--eval-every`` epochs. Measured
+figures: ``examples/README.md``. Figure: ``transfer_learning.png`` (test accuracy against epoch,
+each seed's three curves).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from scratchnet.optim.lr_scheduler import CosineAnnealingLR
 
 PRETRAIN_CLASSES = (0, 1, 2, 5, 7)  # T-shirt/top, Trouser, Pullover, Sandal, Sneaker
 NEW_CLASSES = (3, 4, 6, 8, 9)       # Dress, Coat, Shirt, Bag, Ankle boot
+ARMS = {"fine_tuned": "fine-tuned head", "last_stage": "head and last stage", "scratch": "from scratch"}
+"""The compared networks (see ``build``) and their names in the output."""
 QUICK = ["--epochs", "1", "--head-epochs", "2", "--limit", "160", "--per-class", "8",
          "--test-limit", "60", "--batch-size", "32", "--head-batch-size", "16", "--eval-every", "1"]
 
@@ -76,19 +80,26 @@ class FrozenFeatures(nn.Module):
     ``head(features(x))``, where ``features`` is the network with its last layer ``fc`` replaced
     by ``nn.Identity``, its parameters frozen (``requires_grad_(False)``) and kept in inference
     mode (``train()`` leaves it in ``eval()``: batch norm uses its running statistics and updates
-    nothing), and ``head`` is a new ``Linear(fc.in_features, num_classes)``."""
+    nothing), and ``head`` is a new ``Linear(fc.in_features, num_classes)``. The children of the
+    network named in ``trainable`` (e.g. ``("layer3",)``) are fine-tuned with the head instead."""
 
-    def __init__(self, pretrained: nn.Module, num_classes: int) -> None:
+    def __init__(self, pretrained: nn.Module, num_classes: int, trainable: Sequence[str] = ()) -> None:
         super().__init__()
         head_inputs = pretrained.fc.in_features
         pretrained.fc = nn.Identity()
         self.features = pretrained.requires_grad_(False).eval()
+        self.trainable = tuple(trainable)
+        for name in self.trainable:
+            getattr(pretrained, name).requires_grad_(True)
         self.head = nn.Linear(head_inputs, num_classes)
 
     def train(self, mode: bool = True) -> FrozenFeatures:
-        """Training (or evaluation) mode for the head; the features stay in evaluation mode."""
+        """Training (or evaluation) mode for the head and the ``trainable`` children; the frozen
+        features stay in evaluation mode."""
         super().train(mode)
         self.features.eval()
+        for name in self.trainable:
+            getattr(self.features, name).train(mode)
         return self
 
     def forward(self, x: Any) -> Any:
@@ -135,24 +146,29 @@ def pretrain(old_train: data.TensorDataset, old_test: data.TensorDataset, normal
     return model
 
 
+def build(arm: str, pretrained: nn.Module) -> nn.Module:
+    """The network of one of ``ARMS``: a new head on a copy of ``pretrained``'s frozen features
+    (``"fine_tuned"``), the same with the last stage ``layer3`` fine-tuned too (``"last_stage"``),
+    or a fresh ResNet-20 (``"scratch"``)."""
+    if arm == "scratch":
+        return resnet20(num_classes=len(NEW_CLASSES))
+    trainable = ("layer3",) if arm == "last_stage" else ()
+    return FrozenFeatures(copy.deepcopy(pretrained), len(NEW_CLASSES), trainable)
+
+
 def compare(pretrained: nn.Module, few: data.TensorDataset, test_new: data.TensorDataset, normalize: Any,
             args: Any, seed: int) -> dict[str, Any]:
-    """With ``seed``: a new head on a copy of ``pretrained``'s frozen features, then a fresh
-    ResNet-20, each fine-tuned on ``few``. Returns both test-accuracy curves, the head's model
-    and optimiser, and each arm's wall and CPU seconds."""
+    """Each of ``ARMS``, built and fine-tuned on ``few`` after seeding with ``seed``: the parameters
+    that require gradients are trained. Returns, per arm, its test-accuracy curve (``run[arm]``),
+    network, optimiser and wall and CPU seconds (``run[arm + "_model"]``, ...)."""
     run: dict[str, Any] = {}
-    sn.manual_seed(seed)
-    model = FrozenFeatures(copy.deepcopy(pretrained), len(NEW_CLASSES))
-    clock = time.perf_counter(), time.process_time()
-    run["fine_tuned"], run["optimizer"] = fine_tune(model, list(model.head.parameters()), few, test_new,
-                                                    normalize, args)
-    run["head_seconds"] = seconds(clock)
-    sn.manual_seed(seed)
-    scratch = resnet20(num_classes=len(NEW_CLASSES))
-    clock = time.perf_counter(), time.process_time()
-    run["scratch"] = fine_tune(scratch, list(scratch.parameters()), few, test_new, normalize, args)[0]
-    run["scratch_seconds"] = seconds(clock)
-    run["model"] = model
+    for arm in ARMS:
+        sn.manual_seed(seed)
+        model = build(arm, pretrained)
+        clock = time.perf_counter(), time.process_time()
+        trained = [p for p in model.parameters() if p.requires_grad]
+        run[arm], run[f"{arm}_optimizer"] = fine_tune(model, trained, few, test_new, normalize, args)
+        run[f"{arm}_seconds"], run[f"{arm}_model"] = seconds(clock), model
     return run
 
 
@@ -176,12 +192,12 @@ def summary(label: str, finals: list[float]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Pretrain (or load), then for each seed fine-tune a new head on the frozen features and
     train the baseline from scratch; print each seed and the summary, and plot the curves."""
-    parser = make_parser(__doc__, epochs=4, batch_size=128)
+    parser = make_parser(__doc__, epochs=3, batch_size=128)
     parser.add_argument("--head-epochs", type=int, default=30, help="epochs on the 500 images")
     parser.add_argument("--head-batch-size", type=int, default=50, help="batch size on the 500 images")
     parser.add_argument("--head-lr", type=float, default=0.05, help="learning rate of both arms")
     parser.add_argument("--per-class", type=int, default=100, help="labelled images per new class")
-    parser.add_argument("--eval-every", type=int, default=10, help="test every N head epochs")
+    parser.add_argument("--eval-every", type=int, default=15, help="test every N head epochs")
     parser.add_argument("--seeds", type=int, default=3,
                         help="repeat the head and the from-scratch run with seeds seed, seed+1, ...")
     parser.add_argument("--weights", type=Path, default=None,
@@ -199,15 +215,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     runs = []
     for seed in range(args.seed, args.seed + args.seeds):
         runs.append(compare(pretrained, few, test_new, normalize, args, seed))
-        run = runs[-1]
-        print(f"seed {seed}: test accuracy on {names(NEW_CLASSES)} with {len(few)} labelled images: "
-              f"fine-tuned head {run['fine_tuned'][-1]:.4f} ({run['head_seconds']}), "
-              f"from scratch {run['scratch'][-1]:.4f} ({run['scratch_seconds']})", flush=True)
-    print(summary("fine-tuned head", [run["fine_tuned"][-1] for run in runs]))
-    print(summary("from scratch", [run["scratch"][-1] for run in runs]))
+        arms = "; ".join(f"{label} {runs[-1][arm][-1]:.4f} ({runs[-1][arm + '_seconds']})"
+                         for arm, label in ARMS.items())
+        print(f"seed {seed}: test accuracy on {names(NEW_CLASSES)} with {len(few)} labelled images: {arms}",
+              flush=True)
+    for arm, label in ARMS.items():
+        print(summary(label, [run[arm][-1] for run in runs]))
     figures = [save_figure(plot_curves(runs, args), args.out, "transfer_learning.png")]
-    return {"fine_tuned": runs[0]["fine_tuned"], "scratch": runs[0]["scratch"], "runs": runs,
-            "figures": figures, "model": runs[-1]["model"], "optimizer": runs[-1]["optimizer"],
+    return {**{arm: runs[0][arm] for arm in ARMS}, "runs": runs, "figures": figures,
+            "model": runs[-1]["fine_tuned_model"], "optimizer": runs[-1]["fine_tuned_optimizer"],
             "pretrained": pretrained}
 
 
@@ -216,9 +232,8 @@ def plot_curves(runs: list[dict[str, Any]], args: Any) -> Any:
     figure, axis = pyplot().subplots(figsize=(5, 3.5))
     epochs = [e for e in range(1, args.head_epochs + 1) if e % args.eval_every == 0 or e == args.head_epochs]
     for index, run in enumerate(runs):
-        head_label, scratch_label = (None, None) if index else ("frozen features, new head", "from scratch")
-        axis.plot(epochs, run["fine_tuned"], "o-", color="C0", label=head_label)
-        axis.plot(epochs, run["scratch"], "s-", color="C1", label=scratch_label)
+        for color, (arm, label) in enumerate(ARMS.items()):
+            axis.plot(epochs, run[arm], "o-", color=f"C{color}", label=None if index else label)
     axis.set(xlabel="epoch", ylabel="test accuracy (new classes)")
     axis.legend()
     return figure

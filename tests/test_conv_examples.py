@@ -84,6 +84,15 @@ def test_transfer_learning_keeps_the_features_frozen_over_seeds(example, tmp_pat
     held = [id(p) for group in result["optimizer"].param_groups for p in group["params"]]
     assert sorted(held) == sorted(id(p) for p in model.head.parameters())
     assert model.head.weight.shape == (5, 64)
+    last_stage = result["runs"][-1]["last_stage_model"]
+    tuned = last_stage.features.state_dict()
+    for key, value in tuned.items():
+        same = np.array_equal(value.numpy(), pretrained[key].numpy())
+        assert same != key.startswith("layer3."), key  # the fine-tuned stage changes, the rest is frozen
+    optimizer = result["runs"][-1]["last_stage_optimizer"]
+    held = [id(p) for group in optimizer.param_groups for p in group["params"]]
+    expected = [*last_stage.features.layer3.parameters(), *last_stage.head.parameters()]
+    assert sorted(held) == sorted(id(p) for p in expected)
     check_figures(result, tmp_path, ["transfer_learning.png"])
 
 
@@ -92,6 +101,10 @@ def test_transfer_learning_head_trains_with_the_features_in_inference_mode(monke
     """``train()`` on the wrapped network puts the head in training mode and leaves every module
     of the features in evaluation mode; a training step changes the head and no running statistic."""
     transfer_learning = load_example("transfer_learning", monkeypatch)
+    network = transfer_learning.FrozenFeatures(resnet20(num_classes=5), 3, trainable=("layer3",)).train()
+    stage = set(map(id, network.features.layer3.modules()))
+    for module in network.features.modules():
+        assert module.training == (id(module) in stage)
     network = transfer_learning.FrozenFeatures(resnet20(num_classes=5), 3).train()
     assert network.head.training and not any(module.training for module in network.features.modules())
     before = {key: value.numpy().copy() for key, value in network.features.state_dict().items()}
