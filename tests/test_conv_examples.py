@@ -76,14 +76,14 @@ def test_transfer_learning_keeps_the_features_frozen_over_seeds(example, tmp_pat
     assert len(result["runs"]) == 2 and "seed 1:" in printed and "from scratch: mean" in printed
     model, pretrained = result["model"], result["pretrained"].state_dict()
     features = model.features.state_dict()
-    assert set(features) == {key for key in pretrained if not key.startswith("fc.")}
+    assert set(features) == {key for key in pretrained if not key.startswith("fc.")}  # avgpool has none
     assert any(key.endswith("running_mean") for key in features)
     for key, value in features.items():
         np.testing.assert_array_equal(value.numpy(), pretrained[key].numpy(), err_msg=key)
     assert not any(p.requires_grad for p in model.features.parameters())
     held = [id(p) for group in result["optimizer"].param_groups for p in group["params"]]
     assert sorted(held) == sorted(id(p) for p in model.head.parameters())
-    assert model.head.weight.shape == (5, 64)
+    assert model.head.weight.shape == (5, 64 * 7 * 7)  # the last stage's maps, unpooled
     last_stage = result["runs"][-1]["last_stage_model"]
     tuned = last_stage.features.state_dict()
     for key, value in tuned.items():
