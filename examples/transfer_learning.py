@@ -25,8 +25,8 @@ statistics) under a new head, ``Linear(64·7·7, 5)`` on the last stage's flatte
 the only parameters the optimiser holds. The head reads the maps, not their 64 averages: pooled,
 the features have collapsed toward the five pretraining classes (on the new classes' images four
 directions hold 90% of their variance, and a new head on them lost to training from scratch on
-every seed, 0.785 against 0.858); the maps also keep where each feature fires. A second arm fine-tunes the last stage (``layer3``, batch norm
-in training mode there) with the new head, the stem and the first two stages frozen as above.
+every seed, 0.785 against 0.858); the maps also keep where each feature fires. A second arm
+fine-tunes the last stage (``layer3``, batch norm in training mode there) with the new head, the stem and the first two stages frozen as above.
 The baseline is a fresh ResNet-20 with 5 outputs. The three arms get the same recipe on the same
 500 images (the first 100 training images of each new class): ``--head-epochs`` epochs of batch
 ``--head-batch-size``, the same augmentation, SGD (lr ``--head-lr``, momentum 0.9, weight decay
