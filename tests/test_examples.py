@@ -196,5 +196,5 @@ def test_transfer_learning_quick(run, fashion, tmp_path):
     result, printed = run("transfer_learning", "--quick")
     assert len(result["fine_tuned"]) == len(result["scratch"]) == 2 and "fine-tuned head" in printed
     frozen = [name for name, p in result["model"].named_parameters() if not p.requires_grad]
-    assert "conv1.weight" in frozen and "fc.weight" not in frozen and "fc.bias" not in frozen
+    assert "features.conv1.weight" in frozen and "head.weight" not in frozen and "head.bias" not in frozen
     check_figures(result, tmp_path, ["transfer_learning.png"])
