@@ -116,10 +116,35 @@ def test_cgan_class_planes_and_generator_shapes(monkeypatch):
     expected[np.arange(2), :, :, labels] = 1
     np.testing.assert_array_equal(stacked[..., 1:], expected)
     sn.manual_seed(0)
-    gan = cgan.ConditionalGAN(cgan.generator(4), cgan.discriminator(4))
+    gan = cgan.ConditionalGAN(cgan.generator(4), cgan.ProjectionDiscriminator(4))
     generated = gan.generate(one_hot)
     assert generated.shape == (2, 28, 28, 1) and np.abs(generated.numpy()).max() <= 1
     assert gan.discriminator(cgan.with_class_planes(generated, one_hot)).shape == (2, 1)
+
+
+def test_cgan_projection_discriminator_formula_and_gradient(monkeypatch):
+    """The logit is w·φ(x) + b + (E y)·φ(x), y read from the class planes; its gradient with
+    respect to the class embedding E is Σ_i φ(x_i) y_iᵀ, and the features get w + E y_i."""
+    cgan = load_example("cgan", monkeypatch)
+    from scratchnet import tf
+
+    sn.manual_seed(0)
+    net = cgan.ProjectionDiscriminator(4)
+    labels = np.array([3, 0, 3])
+    one_hot = tf.one_hot(labels, 10)
+    inputs = cgan.with_class_planes(sn.rand(3, 28, 28, 1) * 2 - 1, one_hot)
+    with tf.GradientTape() as tape:
+        logits = net(inputs)
+        total = tf.reduce_sum(logits)
+    embedding_grad = tape.gradient(total, net.class_embedding.trainable_weights)[0].numpy()
+    features = net.features(inputs).numpy().astype(np.float64)
+    (w, b), (table,) = net.verdict.get_weights(), net.class_embedding.get_weights()  # (1, F), (F, 10)
+    expected = features @ w[0] + b[0] + np.sum(table[:, labels].T * features, axis=1)
+    assert_close(logits.numpy()[:, 0], expected, rtol=1e-5, atol=1e-6)
+    expected_grad = np.zeros_like(table, dtype=np.float64)
+    np.add.at(expected_grad.T, labels, features)
+    assert_close(embedding_grad, expected_grad, rtol=1e-5, atol=1e-6)
+    assert np.abs(expected_grad[:, 0]).sum() > 0 and not expected_grad[:, 1].any()
 
 
 def test_tile_places_images_row_by_row(monkeypatch):
