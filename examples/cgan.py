@@ -25,13 +25,21 @@ and ``cgan_losses.png``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from example_utils import class_names, load_images, make_parser, parse
-from generative_utils import save_gan_losses, save_grid, to_tanh_range
+from generative_utils import (
+    print_recognition,
+    recognition,
+    save_gan_losses,
+    save_grid,
+    to_tanh_range,
+    train_classifier,
+)
 
-from scratchnet import keras, models, tf
+from scratchnet import keras, tf
 
 LATENT = 64
 CLASSES = 10
@@ -138,6 +146,12 @@ class ConditionalGAN(keras.Model):
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
 
+def samples(gan: ConditionalGAN, labels: Any, noise: Any = None) -> Any:
+    """Images ``(N, 28, 28, 1)`` in [0, 1] of the classes ``labels`` made by the generator in
+    inference mode (from fresh noise when ``noise`` is None)."""
+    return (gan.generate(tf.one_hot(labels, CLASSES), noise).numpy() + 1) / 2
+
+
 class SampleGrid(keras.callbacks.Callback):
     """After each epoch, save one row of generated images per class from the same noise."""
 
@@ -149,9 +163,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         """Draw the grid with the generator in inference mode."""
-        one_hot = tf.one_hot(np.repeat(np.arange(CLASSES), self.per_class), CLASSES)
         noise = tf.concat([self.noise] * CLASSES, axis=0)
-        images = (self.model.generate(one_hot, noise).numpy() + 1) / 2
+        images = samples(self.model, np.repeat(np.arange(CLASSES), self.per_class), noise)
         names = class_names(self.args) or [str(label) for label in range(CLASSES)]
         self.figures.append(save_grid(images, CLASSES, self.args.out, f"cgan_epoch_{epoch + 1}.png",
                                       f"conditional GAN after epoch {epoch + 1}", row_labels=names))
@@ -167,28 +180,8 @@ class RecognitionLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         """Measure with the generator in inference mode."""
-        self.recognised.append(recognition(self.model, self.classifier, self.per_class)[0])
+        self.recognised.append(recognition(partial(samples, self.model), self.classifier, self.per_class)[0])
         print(f"epoch {epoch + 1}: recognised {self.recognised[-1]:.3f}")
-
-
-def train_classifier(x_train: Any, y_train: Any, x_test: Any, y_test: Any, epochs: int) -> tuple[Any, float]:
-    """``models.bncnn`` trained on the real images; returns it and its real test accuracy."""
-    classifier = models.bncnn()
-    classifier.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                       metrics=["accuracy"])
-    classifier.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=2)
-    _, test_accuracy = classifier.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    print(f"classifier (models.bncnn, {epochs} epochs): real test accuracy {test_accuracy:.4f}")
-    return classifier, float(test_accuracy)
-
-
-def recognition(gan: ConditionalGAN, classifier: Any, per_class: int) -> tuple[float, list[float]]:
-    """The fraction of ``per_class`` generated images of each class that ``classifier`` assigns to
-    that class: overall and per class."""
-    labels = np.repeat(np.arange(CLASSES), per_class)
-    images = (gan.generate(tf.one_hot(labels, CLASSES)).numpy() + 1) / 2
-    hits = np.argmax(classifier.predict(images, batch_size=1000, verbose=0), axis=1) == labels
-    return float(hits.mean()), hits.reshape(CLASSES, per_class).mean(axis=1).tolist()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -213,11 +206,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       batch_size=args.batch_size, epochs=args.epochs, callbacks=[grids, log], verbose=2)
     d_losses, g_losses = (list(losses) for losses in zip(*gan.step_losses))
     figures = [*grids.figures, save_gan_losses(d_losses, g_losses, args.out, "cgan_losses.png")]
-    recognised, per_class = recognition(gan, classifier, args.per_class)
-    names = class_names(args) or [str(label) for label in range(CLASSES)]
-    print("recognised as the requested class: "
-          + ", ".join(f"{name} {rate:.2f}" for name, rate in zip(names, per_class)))
-    print(f"recognised: {recognised:.3f} of {CLASSES * args.per_class} generated images")
+    recognised, per_class = recognition(partial(samples, gan), classifier, args.per_class)
+    print_recognition(recognised, per_class, CLASSES * args.per_class, class_names(args))
     return {"d_losses": d_losses, "g_losses": g_losses, "history": history.history, "recognised": recognised,
             "recognised_by_epoch": log.recognised, "per_class": per_class,
             "classifier_accuracy": classifier_accuracy, "figures": figures}
