@@ -1,7 +1,7 @@
-"""The generative examples (AutoEncoder, VAE, DCGAN, conditional GAN) run in-process with
+"""The generative examples (AutoEncoder, VAE, DCGAN, conditional GAN, AC-GAN) run in-process with
 ``--quick``: their losses are finite and move the way training moves them, and their figures are
-written; their formulas (the VAE's KL term, the conditional GAN's class planes, the image grid)
-are checked on their own."""
+written; their formulas (the VAE's KL term, the conditional GAN's class planes and projection,
+the AC-GAN's loss, the image grid) are checked on their own."""
 
 import numpy as np
 
@@ -145,6 +145,41 @@ def test_cgan_projection_discriminator_formula_and_gradient(monkeypatch):
     np.add.at(expected_grad.T, labels, features)
     assert_close(embedding_grad, expected_grad, rtol=1e-5, atol=1e-6)
     assert np.abs(expected_grad[:, 0]).sum() > 0 and not expected_grad[:, 1].any()
+
+
+@needs_fashion_mnist
+def test_acgan_quick(run, fashion, tmp_path):
+    result, printed = run("acgan", "--quick")
+    assert len(result["d_losses"]) == len(result["g_losses"]) == 2 * 4
+    assert moved(result["d_losses"]) and moved(result["g_losses"])
+    assert len(result["recognised_by_epoch"]) == 2 and len(result["per_class"]) == 10
+    assert_close(result["recognised"], np.mean(result["per_class"]), rtol=1e-6)
+    assert "epoch 2/2: discriminator loss" in printed and "recognised:" in printed
+    check_figures(result, tmp_path, ["acgan_epoch_1.png", "acgan_epoch_2.png", "acgan_losses.png"])
+
+
+def test_acgan_loss_and_generator_input_equal_torch(monkeypatch):
+    """S + K (binary cross-entropy of the first column against 1 or 0, cross-entropy of the rest
+    against the labels) and its gradient, as torch computes them; the generator's input is the
+    noise followed by the one-hot class."""
+    torch = torch_or_skip()
+    acgan = load_example("acgan", monkeypatch)
+    rng = np.random.default_rng(0)
+    outputs, labels = rng.normal(size=(4, 11)), np.array([2, 9, 0, 2])
+    for real in (True, False):
+        ours, theirs = sn.tensor(outputs, requires_grad=True), torch.tensor(outputs, requires_grad=True)
+        loss = acgan.acgan_loss(ours, real, sn.tensor(labels))
+        source = torch.full((4, 1), float(real), dtype=torch.float64)
+        expected = (torch.nn.functional.binary_cross_entropy_with_logits(theirs[:, :1], source)
+                    + torch.nn.functional.cross_entropy(theirs[:, 1:], torch.tensor(labels)))
+        loss.backward()
+        expected.backward()
+        assert_close(loss.item(), expected.item(), rtol=1e-10)
+        assert_close(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10)
+    noise = sn.randn(4, acgan.LATENT)
+    stacked = acgan.conditioned(noise, labels).numpy()
+    np.testing.assert_array_equal(stacked[:, :acgan.LATENT], noise.numpy())
+    np.testing.assert_array_equal(stacked[:, acgan.LATENT:], np.eye(10, dtype=np.float32)[labels])
 
 
 def test_tile_places_images_row_by_row(monkeypatch):
