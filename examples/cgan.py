@@ -171,17 +171,19 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class RecognitionLog(keras.callbacks.Callback):
-    """After each epoch, print and keep the fraction of fresh generated images that the classifier
-    recognises as the requested class (``recognition``)."""
+    """After each epoch, print (overall and per class) and keep the fraction of fresh generated
+    images that the classifier recognises as the requested class (``recognition``)."""
 
-    def __init__(self, classifier: Any, per_class: int) -> None:
+    def __init__(self, classifier: Any, per_class: int, names: list[str] | None) -> None:
         super().__init__()
-        self.classifier, self.per_class, self.recognised = classifier, per_class, []
+        self.classifier, self.per_class, self.names, self.recognised = classifier, per_class, names, []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         """Measure with the generator in inference mode."""
-        self.recognised.append(recognition(partial(samples, self.model), self.classifier, self.per_class)[0])
-        print(f"epoch {epoch + 1}: recognised {self.recognised[-1]:.3f}")
+        recognised, per_class = recognition(partial(samples, self.model), self.classifier, self.per_class)
+        self.recognised.append(recognised)
+        print(f"after epoch {epoch + 1}:")
+        print_recognition(recognised, per_class, CLASSES * self.per_class, self.names)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
-    grids, log = SampleGrid(args), RecognitionLog(classifier, args.per_class)
+    grids, log = SampleGrid(args), RecognitionLog(classifier, args.per_class, class_names(args))
     history = gan.fit(to_tanh_range(x_train), tf.one_hot(y_train, CLASSES).numpy(),
                       batch_size=args.batch_size, epochs=args.epochs, callbacks=[grids, log], verbose=2)
     d_losses, g_losses = (list(losses) for losses in zip(*gan.step_losses))
