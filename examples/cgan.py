@@ -4,20 +4,22 @@ and two optimizers' ``apply_gradients``, trained by ``fit``; then the project's 
 checks that each generated image shows the class it was asked for.
 
     python examples/cgan.py [--epochs 10] [--limit N] [--batch-size 128] [--width 32]
-                            [--classifier-epochs 2] [--out examples/output]
+                            [--classifier-epochs 2] [--per-class 100] [--out examples/output]
 
-The class enters as a one-hot vector: concatenated to the 64 noise numbers for the generator, and
-as 10 constant planes stacked onto the image's channel for the discriminator. The generator: Dense
-7·7·2w (batch norm, LeakyReLU 0.2), Reshape to 7×7×2w, ``Conv2DTranspose(w, 4, strides=2,
+The class enters as a one-hot vector: concatenated to the 64 noise numbers for the generator; for
+the discriminator, as 10 constant planes stacked onto the image's channel and again after the
+convolutions, as a projection term (``ProjectionDiscriminator``). The generator: Dense 7·7·2w
+(batch norm, LeakyReLU 0.2), Reshape to 7×7×2w, ``Conv2DTranspose(w, 4, strides=2,
 padding="same")`` (batch norm, LeakyReLU 0.2), ``Conv2DTranspose(1, 4, strides=2, padding="same",
 activation="tanh")``. The discriminator: two ``Conv2D(4, strides=2, padding="same")`` of w and 2w
-filters with LeakyReLU 0.2, Flatten, Dense 1 (a logit). Both: Adam(2e-4, beta_1 0.5), binary
-cross-entropy on logits; the generated images are labelled 1 and the real ones 0 in the
-discriminator's step, and the generator is trained to make its images called 0 ("real"), as the
-Keras GAN tutorials label them.
+filters with LeakyReLU 0.2, Flatten to the features φ, then the logit w·φ + b + (E y)·φ. Both:
+Adam(2e-4, beta_1 0.5), binary cross-entropy on logits; the generated images are labelled 1 and the
+real ones 0 in the discriminator's step, and the generator is trained to make its images called 0
+("real"), as the Keras GAN tutorials label them.
 
-The check: ``scratchnet.models.bncnn`` (seed 003's batch-norm CNN) is trained on the real images
-(``--classifier-epochs``, Adam), then classifies 100 generated images per class; the fraction
+The check: ``scratchnet.models.bncnn`` (seed 003's batch-norm CNN) is first trained on the real
+images only (``--classifier-epochs``, Adam); after every GAN epoch and at the end it classifies
+100 images per class made from fresh noise by the generator in inference mode; the fraction
 recognised as the requested class is printed per class and overall (the issue asks for >= 0.80).
 Figures: ``cgan_epoch_K.png`` (after each epoch K, one row per class from the same fixed noise)
 and ``cgan_losses.png``.
