@@ -65,7 +65,7 @@ class ProjectionDiscriminator(keras.Model):
     term (Miyato and Koyama 2018): with φ(x) the flattened features and y the one-hot class (read
     back from the planes), ``logit = w·φ(x) + b + (E y)·φ(x)``, E a learned class embedding of
     φ's length. Without it the class reaches the verdict only through the first convolution's
-    per-class bias, and the generator's rows of similar garments drift to one another's shapes.
+    per-class bias.
 
     >>> net = ProjectionDiscriminator(4)
     >>> net(tf.zeros((2, 28, 28, 1 + CLASSES))).shape
