@@ -3,8 +3,8 @@ GANs: a ``keras.Model`` subclass whose ``train_step`` runs both updates with ``t
 and two optimizers' ``apply_gradients``, trained by ``fit``; then the project's own classifier
 checks that each generated image shows the class it was asked for.
 
-    python examples/cgan.py [--epochs 10] [--limit N] [--batch-size 64] [--width 32]
-                            [--classifier-epochs 2] [--per-class 100] [--out examples/output]
+    python examples/cgan.py [--epochs 5] [--limit N] [--batch-size 64] [--width 32]
+                           [--classifier-epochs 2] [--per-class 100] [--out examples/output]
 
 The class enters as a one-hot vector: concatenated to the 64 noise numbers for the generator; for
 the discriminator, as 10 constant planes stacked onto the image's channel and again after the
@@ -191,7 +191,7 @@ class RecognitionLog(keras.callbacks.Callback):
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train the conditional GAN with ``fit``, then measure how often the classifier recognises
     the requested class."""
-    parser = make_parser(__doc__, epochs=10, batch_size=64)
+    parser = make_parser(__doc__, epochs=5, batch_size=64)
     parser.add_argument("--width", type=int, default=32, help="the first convolution's filters (default 32)")
     parser.add_argument("--classifier-epochs", type=int, default=2)
     parser.add_argument("--per-class", type=int, default=100, help="generated images per class to classify")
