@@ -40,12 +40,13 @@ def generator(width: int, latent: int = LATENT) -> nn.Sequential:
     )
 
 
-def discriminator(width: int, in_channels: int = 1) -> nn.Sequential:
-    """Images ``(N, in_channels, 28, 28)`` → one logit each, ``(N, 1)``: > 0 means "real"."""
+def discriminator(width: int, in_channels: int = 1, outputs: int = 1) -> nn.Sequential:
+    """Images ``(N, in_channels, 28, 28)`` → ``outputs`` numbers each, ``(N, outputs)``: the first
+    a logit, > 0 meaning "real" (the AC-GAN's class logits follow it)."""
     return nn.Sequential(
         nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1),
+        nn.Flatten(), nn.Linear(2 * width * 7 * 7, outputs),
     )
 
 

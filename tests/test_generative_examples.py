@@ -1,7 +1,7 @@
-"""The generative examples (AutoEncoder, VAE, DCGAN, conditional GAN) run in-process with
+"""The generative examples (AutoEncoder, VAE, DCGAN, conditional GAN, AC-GAN) run in-process with
 ``--quick``: their losses are finite and move the way training moves them, and their figures are
-written; their formulas (the VAE's KL term, the conditional GAN's class planes, the image grid)
-are checked on their own."""
+written; their formulas (the VAE's KL term, the conditional GAN's class planes and projection,
+the AC-GAN's loss, the image grid) are checked on their own."""
 
 import numpy as np
 
@@ -97,6 +97,7 @@ def test_cgan_quick(run, fashion, tmp_path):
     assert moved(result["d_losses"]) and moved(result["g_losses"])
     assert len(result["history"]["d_loss"]) == 2  # fit's History of the train_step's logs
     assert len(result["per_class"]) == 10 and 0 <= result["recognised"] <= 1
+    assert len(result["recognised_by_epoch"]) == 2 and "after epoch 2:" in printed
     assert_close(result["recognised"], np.mean(result["per_class"]), rtol=1e-6)
     assert "recognised:" in printed
     check_figures(result, tmp_path, ["cgan_epoch_1.png", "cgan_epoch_2.png", "cgan_losses.png"])
@@ -116,10 +117,89 @@ def test_cgan_class_planes_and_generator_shapes(monkeypatch):
     expected[np.arange(2), :, :, labels] = 1
     np.testing.assert_array_equal(stacked[..., 1:], expected)
     sn.manual_seed(0)
-    gan = cgan.ConditionalGAN(cgan.generator(4), cgan.discriminator(4))
+    gan = cgan.ConditionalGAN(cgan.generator(4), cgan.ProjectionDiscriminator(4))
     generated = gan.generate(one_hot)
     assert generated.shape == (2, 28, 28, 1) and np.abs(generated.numpy()).max() <= 1
     assert gan.discriminator(cgan.with_class_planes(generated, one_hot)).shape == (2, 1)
+
+
+def test_cgan_projection_discriminator_formula_and_gradient(monkeypatch):
+    """The logit is w·φ(x) + b + (E y)·φ(x), y read from the class planes; its gradient with
+    respect to the class embedding E is Σ_i φ(x_i) y_iᵀ, and the features get w + E y_i."""
+    cgan = load_example("cgan", monkeypatch)
+    from scratchnet import tf
+
+    sn.manual_seed(0)
+    net = cgan.ProjectionDiscriminator(4)
+    labels = np.array([3, 0, 3])
+    one_hot = tf.one_hot(labels, 10)
+    inputs = cgan.with_class_planes(sn.rand(3, 28, 28, 1) * 2 - 1, one_hot)
+    with tf.GradientTape() as tape:
+        logits = net(inputs)
+        total = tf.reduce_sum(logits)
+    embedding_grad = tape.gradient(total, net.class_embedding.trainable_weights)[0].numpy()
+    features = net.features(inputs).numpy().astype(np.float64)
+    (w, b), (table,) = net.verdict.get_weights(), net.class_embedding.get_weights()  # (1, F), (F, 10)
+    expected = features @ w[0] + b[0] + np.sum(table[:, labels].T * features, axis=1)
+    assert_close(logits.numpy()[:, 0], expected, rtol=1e-5, atol=1e-6)
+    expected_grad = np.zeros_like(table, dtype=np.float64)
+    np.add.at(expected_grad.T, labels, features)
+    assert_close(embedding_grad, expected_grad, rtol=1e-5, atol=1e-6)
+    assert np.abs(expected_grad[:, 0]).sum() > 0 and not expected_grad[:, 1].any()
+
+
+@needs_fashion_mnist
+def test_acgan_quick(run, fashion, tmp_path):
+    result, printed = run("acgan", "--quick")
+    assert len(result["d_losses"]) == len(result["g_losses"]) == 2 * 4
+    assert moved(result["d_losses"]) and moved(result["g_losses"])
+    assert len(result["recognised_by_epoch"]) == 2 and len(result["per_class"]) == 10
+    assert_close(result["recognised"], np.mean(result["per_class"]), rtol=1e-6)
+    assert "epoch 2/2: discriminator loss" in printed and "recognised:" in printed
+    check_figures(result, tmp_path, ["acgan_epoch_1.png", "acgan_epoch_2.png", "acgan_losses.png"])
+
+
+def test_acgan_loss_and_generator_input_equal_torch(monkeypatch):
+    """S + K (binary cross-entropy of the first column against 1 or 0, cross-entropy of the rest
+    against the labels) and its gradient, as torch computes them; the generator's input is the
+    noise followed by the one-hot class."""
+    torch = torch_or_skip()
+    acgan = load_example("acgan", monkeypatch)
+    rng = np.random.default_rng(0)
+    outputs, labels = rng.normal(size=(4, 11)), np.array([2, 9, 0, 2])
+    for real in (True, False):
+        ours, theirs = sn.tensor(outputs, requires_grad=True), torch.tensor(outputs, requires_grad=True)
+        loss = acgan.acgan_loss(ours, real, sn.tensor(labels))
+        source = torch.full((4, 1), float(real), dtype=torch.float64)
+        expected = (torch.nn.functional.binary_cross_entropy_with_logits(theirs[:, :1], source)
+                    + torch.nn.functional.cross_entropy(theirs[:, 1:], torch.tensor(labels)))
+        loss.backward()
+        expected.backward()
+        assert_close(loss.item(), expected.item(), rtol=1e-10)
+        assert_close(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10)
+    noise = sn.randn(4, acgan.LATENT)
+    stacked = acgan.conditioned(noise, labels).numpy()
+    np.testing.assert_array_equal(stacked[:, :acgan.LATENT], noise.numpy())
+    np.testing.assert_array_equal(stacked[:, acgan.LATENT:], np.eye(10, dtype=np.float32)[labels])
+
+
+def test_recognition_counts_the_requested_class_per_class(monkeypatch):
+    """A classifier that reads the class from the image's first pixel, wrong for every third image
+    of class 4: class 4 is recognised 2/3 of the time, the others always."""
+    recognition = load_example("generative_utils", monkeypatch).recognition
+
+    class Reader:
+        def predict(self, images, batch_size, verbose):
+            labels = images[:, 0, 0, 0].astype(int)
+            labels[np.flatnonzero(labels == 4)[::3]] = 7
+            return np.eye(10)[labels]
+
+    def sample(labels):
+        return np.broadcast_to(labels[:, None, None, None], (len(labels), 28, 28, 1)).astype(np.float32)
+
+    overall, per_class = recognition(sample, Reader(), per_class=6)
+    assert per_class == [1.0] * 4 + [4 / 6] + [1.0] * 5
+    assert_close(overall, 58 / 60, rtol=1e-12)
 
 
 def test_tile_places_images_row_by_row(monkeypatch):
