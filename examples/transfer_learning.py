@@ -18,21 +18,21 @@ new classes.
 Pretraining: every training image of the five pretraining classes, ``--epochs`` epochs of
 ``resnet_fashion.fit`` (``RandomCrop(28, padding=2)`` + ``RandomHorizontalFlip()``, SGD lr 0.1,
 momentum 0.9, weight decay 5e-4, cosine schedule); the weights are saved as
-``transfer_pretrained.safetensors``. Fine-tuning: the pretrained network with its head (the
-global average pool and the last layer) replaced by ``nn.Identity`` is frozen
-(``requires_grad_(False)``, kept in ``eval()`` mode so that batch norm uses its running
-statistics) under a new head, ``Linear(64·7·7, 5)`` on the last stage's flattened feature maps,
-the only parameters the optimiser holds. The head reads the maps, not their 64 averages: pooled,
-the features have collapsed toward the five pretraining classes (on the new classes' images four
-directions hold 90% of their variance, and a new head on them lost to training from scratch on
-every seed, 0.785 against 0.858); the maps also keep where each feature fires. A second arm
-fine-tunes the last stage (``layer3``, batch norm in training mode there) with the new head, the stem and the first two stages frozen as above.
-The baseline is a fresh ResNet-20 with 5 outputs. The three arms get the same recipe on the same
-500 images (the first 100 training images of each new class): ``--head-epochs`` epochs of batch
+``transfer_pretrained.safetensors``. Fine-tuning: the pretrained network with its head (the global
+average pool and the last layer) replaced by ``nn.Identity`` is frozen (``requires_grad_(False)``,
+kept in ``eval()`` mode so that batch norm uses its running statistics) under a new head,
+``Linear(64·7·7, 5)`` on the last stage's flattened feature maps, the only parameters the optimiser
+holds. The head reads the maps, not their 64 averages: pooled, the features have collapsed toward
+the five pretraining classes (on the new classes' images four directions hold 90% of their variance,
+and a new head on them lost to training from scratch on every seed, 0.785 against 0.858); the maps
+also keep where each feature fires. A second arm fine-tunes the last stage (``layer3``, batch norm
+in training mode there) with the new head, the stem and the first two stages frozen as above. The
+baseline is a fresh ResNet-20 with 5 outputs. The three arms get the same recipe on the same 500
+images (the first 100 training images of each new class): ``--head-epochs`` epochs of batch
 ``--head-batch-size``, the same augmentation, SGD (lr ``--head-lr``, momentum 0.9, weight decay
-5e-4) with a cosine schedule; the baseline uses the head's learning rate (no sweep of its own).
-Each seed (``--seed``, ``--seed`` + 1, ...) trains the three arms, each after seeding; the test
-set is every test image of the new classes, evaluated every ``--eval-every`` epochs. Measured
+5e-4) with a cosine schedule; the baseline uses the head's learning rate (no sweep of its own). Each
+seed (``--seed``, ``--seed`` + 1, ...) trains the three arms, each after seeding; the test set is
+every test image of the new classes, evaluated every ``--eval-every`` epochs. Measured
 figures: ``examples/README.md``. Figure: ``transfer_learning.png`` (test accuracy against epoch,
 each seed's three curves).
 """
