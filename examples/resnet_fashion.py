@@ -2,14 +2,14 @@
 momentum and a cosine learning-rate schedule; saves the learning curves and the trained weights
 (for ``examples/cam.py``).
 
-    python examples/resnet_fashion.py [--epochs 30] [--batch-size 128] [--out examples/output]
+    python examples/resnet_fashion.py [--epochs 15] [--batch-size 128] [--out examples/output]
     python examples/resnet_fashion.py --quick        # one short epoch on 128 images (the test)
 
 Training batches are augmented on the fly (``RandomCrop(28, padding=2)``,
 ``RandomHorizontalFlip()``) and standardised by the training set's mean and standard deviation;
-SGD (lr 0.1, momentum 0.9, weight decay 5e-4), ``CosineAnnealingLR`` over the epochs. The issue's
-target (at least 0.930 test accuracy) needs the full run (hours of one core), not yet measured;
-``examples/README.md`` gives the reduced run that was, and the time per step.
+SGD (lr 0.1, momentum 0.9, weight decay 5e-4), ``CosineAnnealingLR`` over the epochs. The default
+15 epochs reach 0.9379 test accuracy (seed 0; about 255 s an epoch on one core; see
+``examples/README.md``).
 Figures: ``resnet_history.png``; weights: ``resnet20.safetensors``, and
 after each epoch ``resnet20_checkpoint.safetensors`` with the curves so far in
 ``resnet20_checkpoint.json`` (an interrupted run leaves a usable result).
@@ -36,7 +36,7 @@ QUICK = ["--epochs", "1", "--limit", "128", "--test-limit", "100", "--batch-size
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train ResNet-20 with augmentation, print each epoch, save the curves and the weights."""
-    parser = make_parser(__doc__, epochs=30, batch_size=128)
+    parser = make_parser(__doc__, epochs=15, batch_size=128)
     args = parse(parser, argv, quick=QUICK)
     (x_train, y_train), (x_test, y_test), normalize = load_image_planes(args)
     model = resnet20(num_classes=10, in_channels=1)
