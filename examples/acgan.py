@@ -28,8 +28,15 @@ from typing import Any
 import numpy as np
 from dcgan import LATENT, adam, dcgan_init_, discriminator, generator
 from dcgan import samples as dcgan_samples
-from example_utils import class_names, load_images, make_parser, parse
-from generative_utils import print_recognition, recognition, save_gan_losses, save_grid, train_classifier
+from example_utils import class_names
+from generative_utils import (
+    conditional_gan_setup,
+    print_recognition,
+    recognition,
+    save_gan_losses,
+    save_grid,
+    to_tanh_range,
+)
 
 import scratchnet as sn
 from scratchnet import data, nn, optim
@@ -80,17 +87,9 @@ def samples(generator_net: nn.Module, labels: Any, noise: Any = None) -> Any:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train the AC-GAN, judging it by the classifier after every epoch; save the grids and the
     loss curves."""
-    parser = make_parser(__doc__, epochs=10, batch_size=128)
-    parser.add_argument("--width", type=int, default=32, help="the first convolution's channels (default 32)")
-    parser.add_argument("--classifier-epochs", type=int, default=2)
-    parser.add_argument("--per-class", type=int, default=100, help="generated images per class to classify")
-    args = parse(parser, argv, quick=["--epochs", "2", "--limit", "256", "--test-limit", "200",
-                                      "--batch-size", "64", "--width", "8", "--classifier-epochs", "1",
-                                      "--per-class", "10"])
-    (x_train, y_train), (x_test, y_test) = load_images(args, channels=True)
-    classifier, classifier_accuracy = train_classifier(x_train, y_train, x_test, y_test,
-                                                       args.classifier_epochs)
-    planes = np.ascontiguousarray(x_train.transpose(0, 3, 1, 2)) * np.float32(2) - np.float32(1)
+    args, (x_train, y_train), classifier, classifier_accuracy = conditional_gan_setup(
+        __doc__, argv, epochs=10, batch_size=128)
+    planes = to_tanh_range(np.ascontiguousarray(x_train.transpose(0, 3, 1, 2)))
     loader = data.DataLoader(data.TensorDataset(planes, y_train), batch_size=args.batch_size, shuffle=True,
                              drop_last=True)
     generator_net = dcgan_init_(generator(args.width, latent=LATENT + CLASSES))

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 from example_utils import load_image_planes, make_parser, parse, pyplot, save_figure
-from generative_utils import run_epoch, save_grid
+from generative_utils import fit_epochs, save_grid
 
 import scratchnet as sn
-from scratchnet import data, nn, optim
+from scratchnet import nn
 
 
 def autoencoder(latent: int) -> nn.Sequential:
@@ -76,14 +76,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(parser, argv,
                  quick=["--epochs", "3", "--limit", "512", "--test-limit", "200", "--batch-size", "64"])
     (x_train, _), (x_test, y_test), _ = load_image_planes(args)
-    train_loader = data.DataLoader(data.TensorDataset(x_train), batch_size=args.batch_size, shuffle=True)
-    test_loader = data.DataLoader(data.TensorDataset(x_test), batch_size=1000)
     model = autoencoder(args.latent)
-    optimizer = optim.Adam(model.parameters(), lr=1e-3)
     history: dict[str, list[float]] = {"training MSE": [], "test MSE": []}
-    for epoch in range(1, args.epochs + 1):
-        train_mse = run_epoch(model, train_loader, reconstruction_loss, optimizer)["mse"]
-        test_mse = run_epoch(model, test_loader, reconstruction_loss)["mse"]
+    for epoch, train, test in fit_epochs(model, reconstruction_loss, x_train, x_test, args):
+        train_mse, test_mse = train["mse"], test["mse"]
         history["training MSE"].append(train_mse)
         history["test MSE"].append(test_mse)
         print(f"epoch {epoch}/{args.epochs}: training MSE {train_mse:.5f}, test MSE {test_mse:.5f}")

@@ -31,14 +31,14 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from example_utils import class_names, load_images, make_parser, parse
+from example_utils import class_names
 from generative_utils import (
+    conditional_gan_setup,
     print_recognition,
     recognition,
     save_gan_losses,
     save_grid,
     to_tanh_range,
-    train_classifier,
 )
 
 from scratchnet import keras, tf
@@ -191,16 +191,8 @@ class RecognitionLog(keras.callbacks.Callback):
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train the conditional GAN with ``fit``, then measure how often the classifier recognises
     the requested class."""
-    parser = make_parser(__doc__, epochs=5, batch_size=64)
-    parser.add_argument("--width", type=int, default=32, help="the first convolution's filters (default 32)")
-    parser.add_argument("--classifier-epochs", type=int, default=2)
-    parser.add_argument("--per-class", type=int, default=100, help="generated images per class to classify")
-    args = parse(parser, argv, quick=["--epochs", "2", "--limit", "256", "--test-limit", "200",
-                                      "--batch-size", "64", "--width", "8", "--classifier-epochs", "1",
-                                      "--per-class", "10"])
-    (x_train, y_train), (x_test, y_test) = load_images(args, channels=True)
-    classifier, classifier_accuracy = train_classifier(x_train, y_train, x_test, y_test,
-                                                       args.classifier_epochs)
+    args, (x_train, y_train), classifier, classifier_accuracy = conditional_gan_setup(
+        __doc__, argv, epochs=5, batch_size=64)
     gan = ConditionalGAN(generator(args.width), ProjectionDiscriminator(args.width))
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),

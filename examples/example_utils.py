@@ -1,4 +1,5 @@
-"""What every example script shares: its command line, the data, and where its figures go.
+"""What every example script shares: its command line, the data, where its figures go, and
+full-batch training of the small regression examples.
 
 Each example is ``python examples/NAME.py [--epochs N] [--limit N] [--out DIR]``; its ``main(argv)``
 returns the numbers it printed, so that ``tests/test_examples.py`` can run it in-process on a few
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 
 import scratchnet as sn
+from scratchnet import optim
+from scratchnet.training import train_step
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "output"
 DATASETS = ("fashion-mnist", "mnist")
@@ -169,3 +172,12 @@ def categorical(probabilities: Any) -> Any:
     cumulative = np.cumsum(np.asarray(probabilities, dtype=np.float64), axis=1)
     uniform = sn.rand(len(cumulative), 1).numpy()
     return np.minimum((uniform >= cumulative).sum(axis=1), cumulative.shape[1] - 1)
+
+
+def full_batch_adam(model: Any, loss_fn: Any, inputs: Any, targets: Any, steps: int,
+                    lr: float = 0.01) -> list[float]:
+    """``steps`` steps of Adam (``lr``) on ``loss_fn(model(inputs), targets)`` over the whole data
+    at once, each the project's one training step (``scratchnet.training.train_step``); returns
+    the loss of each step."""
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    return [train_step(model, loss_fn, optimizer, inputs, targets)[0] for _ in range(steps)]

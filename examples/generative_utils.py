@@ -1,16 +1,18 @@
 """What the generative examples share: one pass over a loader that trains or evaluates a model
-through its loss terms, images scaled for a tanh output, one picture made of many generated
-images, the two-curve loss plot of a GAN, and the check of a class-conditional generator by the
-project's own classifier."""
+through its loss terms and the epochs of such passes, images scaled for a tanh output, one picture
+made of many generated images, the two-curve loss plot of a GAN, and the check of a
+class-conditional generator by the project's own classifier (with the command line and data that
+the conditional GANs share)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from example_utils import pyplot, save_figure
+from example_utils import load_images, make_parser, parse, pyplot, save_figure
 
 import scratchnet as sn
 from scratchnet import data, keras, models, nn, optim
@@ -37,6 +39,18 @@ def run_epoch(model: nn.Module, loader: data.DataLoader, batch_losses: Any,
             count += len(images)
     return {name: total / count for name, total in totals.items()}
 
+
+def fit_epochs(model: nn.Module, batch_losses: Any, x_train: Any, x_test: Any,
+               args: argparse.Namespace) -> Iterator[tuple[int, dict[str, float], dict[str, float]]]:
+    """Train ``model`` with Adam (lr 1e-3) on shuffled batches of ``args.batch_size`` images of
+    ``x_train`` for ``args.epochs`` epochs; after each, yield the epoch (from 1), the training
+    pass's mean terms and the test pass's over ``x_test`` (``run_epoch`` both)."""
+    train_loader = data.DataLoader(data.TensorDataset(x_train), batch_size=args.batch_size, shuffle=True)
+    test_loader = data.DataLoader(data.TensorDataset(x_test), batch_size=1000)
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    for epoch in range(1, args.epochs + 1):
+        yield (epoch, run_epoch(model, train_loader, batch_losses, optimizer),
+               run_epoch(model, test_loader, batch_losses))
 
 def to_tanh_range(images: Any) -> Any:
     """Pixels in [0, 1] mapped to [-1, 1] (2x - 1), the range of a generator's tanh output."""
@@ -118,3 +132,22 @@ def print_recognition(recognised: float, per_class: list[float], count: int, nam
     print("recognised as the requested class: "
           + ", ".join(f"{name} {rate:.2f}" for name, rate in zip(names, per_class)))
     print(f"recognised: {recognised:.3f} of {count} generated images")
+
+
+def conditional_gan_setup(doc: str, argv: list[str] | None, epochs: int,
+                          batch_size: int) -> tuple[argparse.Namespace, tuple[Any, Any], Any, float]:
+    """What the class-conditional GANs share before training: their command line (the common
+    options plus ``--width``, ``--classifier-epochs``, ``--per-class`` and a ``--quick`` of tiny
+    sizes), the images ``(N, 28, 28, 1)`` in [0, 1] with their labels, and the judge
+    (``train_classifier``). Returns the arguments, ``(x_train, y_train)``, the classifier and its
+    real test accuracy."""
+    parser = make_parser(doc, epochs=epochs, batch_size=batch_size)
+    parser.add_argument("--width", type=int, default=32, help="the first convolution's channels (default 32)")
+    parser.add_argument("--classifier-epochs", type=int, default=2)
+    parser.add_argument("--per-class", type=int, default=100, help="generated images per class to classify")
+    args = parse(parser, argv, quick=["--epochs", "2", "--limit", "256", "--test-limit", "200",
+                                      "--batch-size", "64", "--width", "8", "--classifier-epochs", "1",
+                                      "--per-class", "10"])
+    (x_train, y_train), (x_test, y_test) = load_images(args, channels=True)
+    classifier, accuracy = train_classifier(x_train, y_train, x_test, y_test, args.classifier_epochs)
+    return args, (x_train, y_train), classifier, accuracy

@@ -25,10 +25,10 @@ import math
 from typing import Any
 
 import numpy as np
-from example_utils import categorical, make_parser, parse, pyplot, save_figure
+from example_utils import categorical, full_batch_adam, make_parser, parse, pyplot, save_figure
 
 import scratchnet as sn
-from scratchnet import nn, optim
+from scratchnet import nn
 from scratchnet.nn import functional as F
 
 QUICK = ["--epochs", "300", "--samples", "500"]
@@ -74,19 +74,6 @@ def mixture_nll(output: sn.Tensor, y: sn.Tensor, components: int) -> sn.Tensor:
     return -sn.logsumexp(log_density, dim=1).mean()
 
 
-def train(model: nn.Module, loss: Any, x: sn.Tensor, y: sn.Tensor, steps: int) -> list[float]:
-    """Full-batch Adam (lr 0.01) on ``loss(model(x), y)`` for ``steps`` steps; the loss per step."""
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(steps):
-        value = loss(model(x), y)
-        optimizer.zero_grad()
-        value.backward()
-        optimizer.step()
-        losses.append(value.item())
-    return losses
-
-
 def sample(output: sn.Tensor, components: int) -> np.ndarray:
     """One y per row drawn from the predicted mixture (a component by its weight, then its Gaussian)."""
     log_pi, mu, log_sigma = (part.numpy() for part in mixture(output, components))
@@ -128,8 +115,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     k = args.components
     mdn, mse_net = mlp(3 * k), mlp(1)
     xt, yt = sn.tensor(x_train), sn.tensor(y_train)
-    mdn_losses = train(mdn, lambda out, y: mixture_nll(out, y, k), xt, yt, args.epochs)
-    mse_losses = train(mse_net, nn.MSELoss(), xt, yt, args.epochs)
+    mdn_losses = full_batch_adam(mdn, lambda out, y: mixture_nll(out, y, k), xt, yt, args.epochs)
+    mse_losses = full_batch_adam(mse_net, nn.MSELoss(), xt, yt, args.epochs)
     with sn.no_grad():
         test_output = mdn(sn.tensor(x_test))
         test_nll = mixture_nll(test_output, sn.tensor(y_test), k).item()

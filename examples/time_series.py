@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from example_utils import make_parser, package_data, parse, pyplot, save_figure
+from example_utils import full_batch_adam, make_parser, package_data, parse, pyplot, save_figure
 
 import scratchnet as sn
-from scratchnet import nn, optim
+from scratchnet import nn
 
 QUICK = ["--epochs", "30"]
 HIDDEN = 32
@@ -90,19 +90,6 @@ def errors(forecast: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {"rmse": float(np.sqrt(np.mean(difference ** 2))), "mae": float(np.mean(np.abs(difference)))}
 
 
-def train(model: nn.Module, inputs: sn.Tensor, targets: sn.Tensor, epochs: int) -> list[float]:
-    """Full-batch Adam (lr 0.01) on the mean squared error; the loss of each epoch."""
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
-    loss_fn, losses = nn.MSELoss(), []
-    for _ in range(epochs):
-        loss = loss_fn(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
 def plot(times: np.ndarray, values: np.ndarray, test_times: np.ndarray, forecasts: dict[str, np.ndarray],
          losses: list[float], name: str) -> Any:
     """The whole series (test years shaded), the test years' forecasts against the truth, and the
@@ -141,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     inputs, targets = windows(scaled, args.window)
     first_test = split - args.window  # the window whose target is the first test value
     model = Forecaster()
-    losses = train(model, sn.tensor(inputs[:first_test]), sn.tensor(targets[:first_test]), args.epochs)
+    losses = full_batch_adam(model, nn.MSELoss(), sn.tensor(inputs[:first_test]),
+                             sn.tensor(targets[:first_test]), args.epochs)
     with sn.no_grad():
         lstm = model.eval()(sn.tensor(inputs[first_test:])).numpy()[:, 0] * std + mean
     truth = values[split:]

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 from autoencoder import one_per_class, save_losses
 from example_utils import class_names, load_image_planes, make_parser, parse, pyplot, save_figure
-from generative_utils import run_epoch, save_grid
+from generative_utils import fit_epochs, save_grid
 
 import scratchnet as sn
-from scratchnet import data, nn, optim
+from scratchnet import nn
 
 
 class VAE(nn.Module):
@@ -97,14 +97,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(parser, argv,
                  quick=["--epochs", "3", "--limit", "512", "--test-limit", "200", "--batch-size", "64"])
     (x_train, _), (x_test, y_test), _ = load_image_planes(args)
-    train_loader = data.DataLoader(data.TensorDataset(x_train), batch_size=args.batch_size, shuffle=True)
-    test_loader = data.DataLoader(data.TensorDataset(x_test), batch_size=1000)
     model = VAE(args.latent)
-    optimizer = optim.Adam(model.parameters(), lr=1e-3)
     history: dict[str, list[float]] = {"training −ELBO": [], "test −ELBO": []}
-    for epoch in range(1, args.epochs + 1):
-        train = run_epoch(model, train_loader, negative_elbo, optimizer)
-        test = run_epoch(model, test_loader, negative_elbo)
+    for epoch, train, test in fit_epochs(model, negative_elbo, x_train, x_test, args):
         history["training −ELBO"].append(train["loss"])
         history["test −ELBO"].append(test["loss"])
         print(f"epoch {epoch}/{args.epochs}: training −ELBO {train['loss']:.2f}; "
